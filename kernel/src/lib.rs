@@ -1,0 +1,1 @@
+//! usk kernel (skeleton)
