@@ -1,1 +1,114 @@
-fn main() {}
+//! `usk`: boot the kernel, run experiments and tools.
+//!
+//! Exit status: init's exit code after a clean power-off, 1 after a kernel
+//! panic, 2 for a command line that cannot be used (with a one-line error).
+
+use clap::{Parser, Subcommand};
+use kernel::init::kernel::{parse_size, BootConfig, ExitReason, NR_CPUS};
+use kernel::init::main::MIN_MEM_BYTES;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "usk",
+    version,
+    about = "A Linux-style kernel that runs as an ordinary process"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Boot a kernel: print the boot log, run init, power off.
+    Boot(BootArgs),
+}
+
+#[derive(Parser, Debug, Clone)]
+struct BootArgs {
+    /// Number of simulated CPUs (1-64).
+    #[arg(long, default_value_t = 4, value_parser = parse_cpus)]
+    cpus: usize,
+    /// Physical memory, e.g. 256M or 1G (at least 16M).
+    #[arg(long, default_value = "256M", value_parser = parse_mem)]
+    mem: u64,
+    /// Seed for deterministic mode's scheduling choices.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// One CPU runs at a time, choices drawn from --seed, virtual time.
+    #[arg(long)]
+    deterministic: bool,
+    /// Kernel command line (e.g. "quiet nohz=off preempt=full").
+    #[arg(long, default_value = "")]
+    cmdline: String,
+    /// Also print this /proc file after the self-tests (repeatable).
+    #[arg(long = "show", value_name = "PATH")]
+    show: Vec<String>,
+}
+
+fn parse_cpus(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if n == 0 || n > NR_CPUS {
+        return Err(format!("{n} is not in 1..={NR_CPUS}"));
+    }
+    Ok(n)
+}
+
+fn parse_mem(s: &str) -> Result<u64, String> {
+    let v = parse_size(s).ok_or_else(|| format!("'{s}' is not a size like 256M or 1G"))?;
+    if v < MIN_MEM_BYTES {
+        return Err(format!(
+            "{s} is less than the minimum of {}M",
+            MIN_MEM_BYTES >> 20
+        ));
+    }
+    Ok(v)
+}
+
+fn boot(a: BootArgs) -> ExitCode {
+    let cfg = BootConfig {
+        cpus: a.cpus,
+        mem_bytes: a.mem,
+        seed: a.seed,
+        deterministic: a.deterministic,
+        cmdline: a.cmdline,
+        show: a.show,
+        ..Default::default()
+    };
+    match kernel::init::boot(cfg) {
+        Ok(out) => match out.exit {
+            ExitReason::PowerOff(code) => ExitCode::from(code.clamp(0, 255) as u8),
+            ExitReason::Panic(msg) => {
+                eprintln!("usk: kernel panic: {msg}");
+                ExitCode::from(1)
+            }
+        },
+        Err(e) => {
+            eprintln!("usk: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // One line: clap's first line without its "error: " prefix.
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid command line");
+            eprintln!("usk: {}", first.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    match cli.cmd {
+        Some(Cmd::Boot(a)) => boot(a),
+        None => boot(BootArgs::parse_from(["usk"])),
+    }
+}

@@ -14,8 +14,10 @@
 
 pub mod clock;
 pub mod irqchip;
+pub mod lapic_timer;
 pub mod timerq;
 
 pub use clock::Clock;
 pub use irqchip::{CpuKick, InterruptController, Vector};
+pub use lapic_timer::LapicTimer;
 pub use timerq::TimerQueue;
