@@ -114,7 +114,7 @@ impl Errno {
     }
 
     /// The negative return value of a failed syscall.
-    pub fn neg(self) -> isize {
+    pub fn as_ret(self) -> isize {
         -(self.0 as isize)
     }
 }
@@ -139,6 +139,6 @@ mod tests {
         assert_eq!(ENOENT.name(), Some("ENOENT"));
         assert_eq!(ENOENT.to_string(), "ENOENT (No such file or directory)");
         assert_eq!(Errno(4095).message(), "Unknown error 4095");
-        assert_eq!(EINVAL.neg(), -22);
+        assert_eq!(EINVAL.as_ret(), -22);
     }
 }

@@ -181,7 +181,6 @@ fn start_kernel() {
     );
     crate::fs::proc::misc::proc_root_init(&k);
     rest_init(&k);
-    drop(k);
     cpu_startup_entry();
 }
 
@@ -237,7 +236,6 @@ fn smp_init(k: &Kernel) {
 fn start_secondary() -> i32 {
     let k = kernel();
     tick_setup(&k, crate::smp_processor_id());
-    drop(k);
     cpu_startup_entry();
     0
 }

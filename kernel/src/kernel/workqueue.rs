@@ -19,6 +19,7 @@
 //!   for a running one, and blocks re-queueing meanwhile;
 //! * `queue_delayed_work` arms a timer that queues the work when it fires;
 //! * `destroy_workqueue` drains, then refuses further work with a warning.
+//!
 //! Idle workers beyond two (and beyond a quarter of the busy ones) are
 //! reaped after `IDLE_WORKER_TIMEOUT`.
 
@@ -709,8 +710,7 @@ impl DelayedWork {
             self.work.0.pending.store(false, Ordering::Release);
             true
         };
-        let was = cancel_work_sync(&self.work) || was;
-        was
+        cancel_work_sync(&self.work) || was
     }
 
     /// `flush_delayed_work()`: fire a pending timer now and wait.

@@ -82,7 +82,7 @@ pub fn proc_pid_stat(t: &Task) -> String {
     // sigcatch wchan 0 0
     s.push_str(" 0 0 0 0 0 0 0 0 0");
     let _ = write!(s, " {}", (t.state_char() != 'R') as u8);
-    let _ = write!(s, " 0 0 17 {} 0 0 0 0 0 0 0 0 0 0 0 0 0\n", t.cpu());
+    let _ = writeln!(s, " 0 0 17 {} 0 0 0 0 0 0 0 0 0 0 0 0 0", t.cpu());
     s
 }
 

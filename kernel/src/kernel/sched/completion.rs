@@ -82,11 +82,11 @@ impl Completion {
                 self.wait.finish_wait(&e);
                 return Ok(left.max(1));
             }
-            if state & TASK_INTERRUPTIBLE != 0 || state == TASK_KILLABLE {
-                if current().signal_pending() {
-                    self.wait.finish_wait(&e);
-                    return Err(ERESTARTSYS);
-                }
+            if (state & TASK_INTERRUPTIBLE != 0 || state == TASK_KILLABLE)
+                && current().signal_pending()
+            {
+                self.wait.finish_wait(&e);
+                return Err(ERESTARTSYS);
             }
             if left == 0 {
                 self.wait.finish_wait(&e);
