@@ -51,6 +51,7 @@ impl<T> PerCpu<T> {
         preempt_disable();
         CpuVarGuard {
             var: &self.slots[smp_processor_id()],
+            _not_send: std::marker::PhantomData,
         }
     }
 
@@ -65,6 +66,8 @@ impl<T> PerCpu<T> {
 
 pub struct CpuVarGuard<'a, T> {
     var: &'a T,
+    /// Guards stay on the task (and CPU) that took them.
+    _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl<T> std::ops::Deref for CpuVarGuard<'_, T> {

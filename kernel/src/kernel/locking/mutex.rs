@@ -57,11 +57,17 @@ impl<T: ?Sized> Mutex<T> {
     pub fn lock(&self) -> MutexGuard<'_, T> {
         crate::kernel::panic::might_sleep();
         if self.try_fast() {
-            return MutexGuard { m: self };
+            return MutexGuard {
+                m: self,
+                _not_send: std::marker::PhantomData,
+            };
         }
         self.lock_slow(TASK_UNINTERRUPTIBLE)
             .expect("uninterruptible mutex wait cannot fail");
-        MutexGuard { m: self }
+        MutexGuard {
+            m: self,
+            _not_send: std::marker::PhantomData,
+        }
     }
 
     /// `mutex_lock_interruptible`: `Err(EINTR)` if a signal arrives first.
@@ -71,7 +77,10 @@ impl<T: ?Sized> Mutex<T> {
         if !self.try_fast() {
             self.lock_slow(TASK_INTERRUPTIBLE)?;
         }
-        Ok(MutexGuard { m: self })
+        Ok(MutexGuard {
+            m: self,
+            _not_send: std::marker::PhantomData,
+        })
     }
 
     /// `mutex_lock_killable`.
@@ -81,12 +90,18 @@ impl<T: ?Sized> Mutex<T> {
         if !self.try_fast() {
             self.lock_slow(TASK_KILLABLE)?;
         }
-        Ok(MutexGuard { m: self })
+        Ok(MutexGuard {
+            m: self,
+            _not_send: std::marker::PhantomData,
+        })
     }
 
     /// `mutex_trylock`.
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        self.try_fast().then_some(MutexGuard { m: self })
+        self.try_fast().then_some(MutexGuard {
+            m: self,
+            _not_send: std::marker::PhantomData,
+        })
     }
 
     /// `mutex_is_locked`.
@@ -165,6 +180,8 @@ impl<T: ?Sized> Mutex<T> {
 
 pub struct MutexGuard<'a, T: ?Sized> {
     m: &'a Mutex<T>,
+    /// Guards stay on the task (and CPU) that took them.
+    _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl<T: ?Sized> std::ops::Deref for MutexGuard<'_, T> {

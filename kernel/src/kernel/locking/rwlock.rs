@@ -54,6 +54,7 @@ impl<T: ?Sized> RwLock<T> {
                 return RwLockReadGuard {
                     lock: self,
                     release,
+                    _not_send: std::marker::PhantomData,
                 };
             }
             self.spin();
@@ -72,6 +73,7 @@ impl<T: ?Sized> RwLock<T> {
         RwLockWriteGuard {
             lock: self,
             release,
+            _not_send: std::marker::PhantomData,
         }
     }
 
@@ -108,11 +110,15 @@ impl<T: ?Sized> RwLock<T> {
 pub struct RwLockReadGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
     release: Release,
+    /// Guards stay on the task (and CPU) that took them.
+    _not_send: std::marker::PhantomData<*const ()>,
 }
 
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
     release: Release,
+    /// Guards stay on the task (and CPU) that took them.
+    _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl<T: ?Sized> std::ops::Deref for RwLockReadGuard<'_, T> {

@@ -102,7 +102,10 @@ impl<T: ?Sized> RwSem<T> {
         crate::kernel::panic::might_sleep();
         self.acquire(true, TASK_UNINTERRUPTIBLE)
             .expect("uninterruptible wait cannot fail");
-        RwSemReadGuard { s: self }
+        RwSemReadGuard {
+            s: self,
+            _not_send: std::marker::PhantomData,
+        }
     }
 
     /// `down_read_interruptible`.
@@ -110,7 +113,10 @@ impl<T: ?Sized> RwSem<T> {
     pub fn down_read_interruptible(&self) -> Result<RwSemReadGuard<'_, T>, Errno> {
         crate::kernel::panic::might_sleep();
         self.acquire(true, TASK_INTERRUPTIBLE)?;
-        Ok(RwSemReadGuard { s: self })
+        Ok(RwSemReadGuard {
+            s: self,
+            _not_send: std::marker::PhantomData,
+        })
     }
 
     /// `down_write`.
@@ -119,7 +125,10 @@ impl<T: ?Sized> RwSem<T> {
         crate::kernel::panic::might_sleep();
         self.acquire(false, TASK_UNINTERRUPTIBLE)
             .expect("uninterruptible wait cannot fail");
-        RwSemWriteGuard { s: self }
+        RwSemWriteGuard {
+            s: self,
+            _not_send: std::marker::PhantomData,
+        }
     }
 
     /// `down_write_killable`-style interruptible write lock.
@@ -127,7 +136,10 @@ impl<T: ?Sized> RwSem<T> {
     pub fn down_write_interruptible(&self) -> Result<RwSemWriteGuard<'_, T>, Errno> {
         crate::kernel::panic::might_sleep();
         self.acquire(false, TASK_INTERRUPTIBLE)?;
-        Ok(RwSemWriteGuard { s: self })
+        Ok(RwSemWriteGuard {
+            s: self,
+            _not_send: std::marker::PhantomData,
+        })
     }
 
     /// `down_read_trylock`.
@@ -135,7 +147,10 @@ impl<T: ?Sized> RwSem<T> {
         let mut g = self.lock.lock_irqsave();
         if !g.writer && g.waiters.is_empty() {
             g.readers += 1;
-            Some(RwSemReadGuard { s: self })
+            Some(RwSemReadGuard {
+                s: self,
+                _not_send: std::marker::PhantomData,
+            })
         } else {
             None
         }
@@ -146,7 +161,10 @@ impl<T: ?Sized> RwSem<T> {
         let mut g = self.lock.lock_irqsave();
         if !g.writer && g.readers == 0 {
             g.writer = true;
-            Some(RwSemWriteGuard { s: self })
+            Some(RwSemWriteGuard {
+                s: self,
+                _not_send: std::marker::PhantomData,
+            })
         } else {
             None
         }
@@ -155,10 +173,14 @@ impl<T: ?Sized> RwSem<T> {
 
 pub struct RwSemReadGuard<'a, T: ?Sized> {
     s: &'a RwSem<T>,
+    /// Guards stay on the task (and CPU) that took them.
+    _not_send: std::marker::PhantomData<*const ()>,
 }
 
 pub struct RwSemWriteGuard<'a, T: ?Sized> {
     s: &'a RwSem<T>,
+    /// Guards stay on the task (and CPU) that took them.
+    _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl<'a, T: ?Sized> RwSemWriteGuard<'a, T> {
@@ -178,7 +200,10 @@ impl<'a, T: ?Sized> RwSemWriteGuard<'a, T> {
             g.readers += 1;
             w.grant();
         }
-        RwSemReadGuard { s }
+        RwSemReadGuard {
+            s,
+            _not_send: std::marker::PhantomData,
+        }
     }
 }
 

@@ -150,6 +150,7 @@ impl<T: ?Sized> SpinLock<T> {
         SpinLockGuard {
             lock: self,
             release,
+            _not_send: std::marker::PhantomData,
         }
     }
 
@@ -184,6 +185,7 @@ impl<T: ?Sized> SpinLock<T> {
             Some(SpinLockGuard {
                 lock: self,
                 release,
+                _not_send: std::marker::PhantomData,
             })
         } else {
             release.finish();
@@ -204,6 +206,8 @@ impl<T: ?Sized> SpinLock<T> {
 pub struct SpinLockGuard<'a, T: ?Sized> {
     lock: &'a SpinLock<T>,
     release: Release,
+    /// Guards stay on the task (and CPU) that took them.
+    _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl<'a, T: ?Sized> SpinLockGuard<'a, T> {
