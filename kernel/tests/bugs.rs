@@ -9,6 +9,18 @@ use kernel::kernel::locking::{Mutex, SpinLock};
 use kernel::testing::{config, run};
 use std::sync::atomic::Ordering;
 
+/// Wait (up to 10 s: symbolising the first call trace is slow) for the
+/// task to be gone.
+fn reaped(pid: i32) -> bool {
+    for _ in 0..10_000 {
+        if kernel::kernel().find_task(pid).is_none() {
+            return true;
+        }
+        kernel::kernel::time::msleep(1);
+    }
+    false
+}
+
 #[test]
 fn might_sleep_in_atomic_context_is_reported() {
     let (_, out) = run(config(1), || {
@@ -61,8 +73,7 @@ fn bug_kills_only_the_task() {
             },
             "buggy",
         );
-        kernel::kernel::time::msleep(20);
-        let gone = kernel::kernel().find_task(t.pid).is_none();
+        let gone = reaped(t.pid);
         // The rest of the kernel still schedules, sleeps and wakes.
         kernel::kernel::time::msleep(5);
         gone
@@ -92,8 +103,7 @@ fn rust_panic_in_a_kthread_is_an_oops_holding_a_lock() {
             },
             "panicky",
         );
-        kernel::kernel::time::msleep(20);
-        kernel::kernel().find_task(t.pid).is_none()
+        reaped(t.pid)
     });
     assert!(ok);
     assert!(
