@@ -310,18 +310,44 @@ pub fn host_spawn_join(n: usize) -> Duration {
     t0.elapsed()
 }
 
-/// Median, minimum and maximum of the ratio a/b over `pairs` pairs of
-/// runs of `a` and `b` in turn (a b a b …), each returning ns per
-/// iteration: a comparison that holds when the shared host's speed drifts
-/// during the run.
+/// What [`paired_ratio`] found.
+#[derive(Clone, Copy, Debug)]
+pub struct Paired {
+    /// Median, minimum and maximum of the per-pair ratios a/b.
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    /// Fastest run of each side (ns per iteration): the least disturbed.
+    pub best_a: f64,
+    pub best_b: f64,
+}
+
+/// Run `a` and `b` in turn (a b a b …) `pairs` times, each returning ns
+/// per iteration, and compare them pair by pair — a comparison that holds
+/// when the shared host's speed drifts during the run — and best against
+/// best.
 pub fn paired_ratio(
     pairs: usize,
     mut a: impl FnMut() -> f64,
     mut b: impl FnMut() -> f64,
-) -> (f64, f64, f64) {
-    let mut r: Vec<f64> = (0..pairs).map(|_| a() / b()).collect();
+) -> Paired {
+    let (mut best_a, mut best_b) = (f64::INFINITY, f64::INFINITY);
+    let mut r: Vec<f64> = (0..pairs)
+        .map(|_| {
+            let (ta, tb) = (a(), b());
+            best_a = best_a.min(ta);
+            best_b = best_b.min(tb);
+            ta / tb
+        })
+        .collect();
     r.sort_by(f64::total_cmp);
-    (r[r.len() / 2], r[0], r[r.len() - 1])
+    Paired {
+        median: r[r.len() / 2],
+        min: r[0],
+        max: r[r.len() - 1],
+        best_a,
+        best_b,
+    }
 }
 
 /// ns per iteration of a workload run for `iters` iterations.
