@@ -144,6 +144,7 @@ pub struct Kernel {
     // RCU and modules.
     pub rcu: crate::kernel::rcu::RcuState,
     pub modules: crate::kernel::module::Modules,
+    pub cgroups: crate::kernel::cgroup::Cgroups,
 
     // Logging, bug reports, procfs.
     pub printk: Printk,
@@ -288,6 +289,7 @@ impl Kernel {
             wq_stopping: AtomicBool::new(false),
             rcu,
             modules: crate::kernel::module::Modules::new(n),
+            cgroups: crate::kernel::cgroup::Cgroups::new(n),
             printk: Printk::new(std::mem::take(&mut cfg.console), loglevel, log_buf_len),
             taint: AtomicU32::new(0),
             oops_count: AtomicU32::new(0),
