@@ -50,6 +50,9 @@ pub struct BootConfig {
     pub init: Option<InitFn>,
     /// /proc paths the default init prints after the self-tests.
     pub show: Vec<String>,
+    /// Built-in init commands run by the default init (until user space
+    /// exists): `insmod`, `rmmod`, `lsmod`, `modinfo`, `sleep`, `cat`.
+    pub commands: Vec<String>,
     /// Record every context switch (for comparing deterministic runs).
     pub record_switches: bool,
 }
@@ -65,6 +68,7 @@ impl Default for BootConfig {
             console: Console::Stdout,
             init: None,
             show: Vec::new(),
+            commands: Vec::new(),
             record_switches: false,
         }
     }
@@ -112,6 +116,7 @@ pub struct Kernel {
     pub boot_time_secs: u64,
     pub(crate) init_fn: Mutex<Option<InitFn>>,
     pub(crate) show: Vec<String>,
+    pub(crate) commands: Vec<String>,
 
     // The machine.
     pub clock: Arc<Clock>,
@@ -260,6 +265,7 @@ impl Kernel {
             boot_time_secs,
             init_fn: Mutex::new(cfg.init.take()),
             show: std::mem::take(&mut cfg.show),
+            commands: std::mem::take(&mut cfg.commands),
             cpus: PerCpu::new(n, |c| CpuState {
                 irqs_off: AtomicBool::new(false),
                 halted: AtomicBool::new(false),
