@@ -20,6 +20,7 @@ pub mod kernel;
 #[path = "lib/mod.rs"]
 pub mod lib;
 pub mod testing;
+pub mod trace;
 
 pub use init::kernel::{kernel, BootConfig, Kernel, KernelRef};
 pub use kernel::sched::current::current;
