@@ -206,3 +206,35 @@ fn buffer_size_and_overwrite_mode() {
     assert!(r.2, "overwrite mode counts overwritten records");
     assert_eq!(r.3, Err(uapi::errno::EINVAL));
 }
+
+#[test]
+fn filters_discard_non_matching_records() {
+    let (r, _) = run(config(2), || {
+        write(
+            "events/sched/sched_switch/filter",
+            "prev_comm ~ \"init*\" && prev_pid == 1",
+        );
+        let shown = read("events/sched/sched_switch/filter");
+        write("set_event", "sched:sched_switch");
+        msleep(10);
+        let text = read("trace_pipe");
+        let bad = kernel::kernel()
+            .tracefs
+            .write("events/sched/sched_switch/filter", "prev_pid >");
+        write("events/sched/sched_switch/filter", "0");
+        let cleared = read("events/sched/sched_switch/filter");
+        (shown, text, bad, cleared)
+    });
+    assert_eq!(r.0, "prev_comm ~ \"init*\" && prev_pid == 1\n");
+    let lines: Vec<&str> = r.1.lines().collect();
+    assert!(!lines.is_empty());
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("prev_comm=init prev_pid=1 ")),
+        "{}",
+        r.1
+    );
+    assert_eq!(r.2, Err(uapi::errno::EINVAL));
+    assert_eq!(r.3, "none\n");
+}

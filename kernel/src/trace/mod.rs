@@ -17,6 +17,7 @@
 //! `trace_options`-style overwrite control, in Linux's formats.
 
 pub mod events;
+pub mod filter;
 pub mod tracefs;
 
 use crate::init::kernel::Kernel;
@@ -177,6 +178,7 @@ pub const DEFAULT_BUFFER_KB: usize = 1408;
 /// A kernel's tracing state.
 pub struct Tracing {
     enabled: Box<[AtomicBool]>,
+    filters: Box<[RwLock<Option<Arc<filter::Filter>>>]>,
     buffers: RwLock<Arc<PerCpu<ArrayQueue<Record>>>>,
     buffer_kb: AtomicU32,
     pub tracing_on: AtomicBool,
@@ -194,6 +196,7 @@ impl Tracing {
     pub fn new(nr_cpus: usize, buffer_kb: usize) -> Self {
         Tracing {
             enabled: events::ALL.iter().map(|_| AtomicBool::new(false)).collect(),
+            filters: events::ALL.iter().map(|_| RwLock::new(None)).collect(),
             buffers: RwLock::new(Arc::new(PerCpu::new(nr_cpus, |_| {
                 ArrayQueue::new(entries_for_kb(buffer_kb))
             }))),
@@ -229,6 +232,18 @@ impl Tracing {
         for ev in events::ALL {
             self.set_enabled(ev, false);
         }
+    }
+
+    /// Set (`Some`) or remove (`None`) the event's filter.
+    pub fn set_filter(&self, ev: &TraceEvent, f: Option<filter::Filter>) {
+        *self.filters[ev.id as usize].write() = f.map(Arc::new);
+    }
+
+    pub fn filter_text(&self, ev: &TraceEvent) -> Option<String> {
+        self.filters[ev.id as usize]
+            .read()
+            .as_ref()
+            .map(|f| f.text.clone())
     }
 
     pub fn buffer_kb(&self) -> usize {
@@ -361,19 +376,22 @@ fn emit(k: &Kernel, ev: &'static TraceEvent, fill: impl FnOnce(&mut RecordWriter
     let mut c16 = [0u8; 16];
     let cb = comm.as_bytes();
     c16[..cb.len().min(15)].copy_from_slice(&cb[..cb.len().min(15)]);
-    t.push(
-        cpu,
-        Record {
-            ts: k.clock.now_ns(),
-            event: ev.id,
-            flags,
-            preempt: (pc & crate::kernel::preempt::PREEMPT_MASK) as u8,
-            pid,
-            cpu: cpu as u16,
-            comm: c16,
-            data: w.data,
-        },
-    );
+    let rec = Record {
+        ts: k.clock.now_ns(),
+        event: ev.id,
+        flags,
+        preempt: (pc & crate::kernel::preempt::PREEMPT_MASK) as u8,
+        pid,
+        cpu: cpu as u16,
+        comm: c16,
+        data: w.data,
+    };
+    // filter_check_discard()
+    let f = t.filters[ev.id as usize].read().clone();
+    if f.is_some_and(|f| !f.matches(&rec)) {
+        return;
+    }
+    t.push(cpu, rec);
 }
 
 /// One line of `trace`/`trace_pipe` in Linux's default layout.

@@ -77,6 +77,24 @@ fn write_event_enable(p: &Private, data: &str) -> Result<(), Errno> {
     Ok(())
 }
 
+fn show_event_filter(m: &mut SeqFile) -> fmt::Result {
+    let e = m.private::<EventRef>().map(|e| e.0);
+    let text = e.and_then(|e| kernel().tracing.filter_text(e));
+    writeln!(m, "{}", text.as_deref().unwrap_or("none"))
+}
+
+fn write_event_filter(p: &Private, data: &str) -> Result<(), Errno> {
+    let e = p.downcast_ref::<EventRef>().ok_or(EINVAL)?.0;
+    let k = kernel();
+    if data.trim() == "0" || data.trim().is_empty() {
+        k.tracing.set_filter(e, None);
+        return Ok(());
+    }
+    let f = super::filter::Filter::parse(e, data)?;
+    k.tracing.set_filter(e, Some(f));
+    Ok(())
+}
+
 fn show_event_format(m: &mut SeqFile) -> fmt::Result {
     if let Some(e) = m.private::<EventRef>().map(|e| e.0) {
         m.puts(&format_file(e));
@@ -273,6 +291,13 @@ pub(crate) fn tracefs_init(k: &Kernel) {
             0o444,
             show_event_format,
             None,
+            p.clone(),
+        ));
+        ok(t.create_private(
+            &format!("{dir}/filter"),
+            0o644,
+            show_event_filter,
+            Some(write_event_filter),
             p.clone(),
         ));
         ok(t.create_private(&format!("{dir}/id"), 0o444, show_event_id, None, p));
