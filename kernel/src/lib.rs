@@ -13,6 +13,7 @@
 //! preemption points only, as in a non-preemptible (`CONFIG_PREEMPT_NONE`)
 //! Linux kernel, which is what lets an RCU read-side section cost nothing.
 
+pub mod drivers;
 pub mod fs;
 pub mod init;
 #[allow(clippy::module_inception)]

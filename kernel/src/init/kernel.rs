@@ -159,6 +159,9 @@ pub struct Kernel {
     pub procfs: ProcFs,
     pub debugfs: ProcFs,
 
+    // Files: mounts, filesystems, character devices.
+    pub vfs: crate::fs::Vfs,
+
     // Life cycle.
     pub(crate) threads: Mutex<Vec<JoinHandle<()>>>,
     pub(crate) live_threads: Arc<std::sync::atomic::AtomicUsize>,
@@ -302,6 +305,7 @@ impl Kernel {
             might_sleep_last: AtomicU64::new(0),
             procfs: ProcFs::new(true),
             debugfs: ProcFs::new(false),
+            vfs: crate::fs::Vfs::new(),
             threads: Mutex::new(Vec::new()),
             live_threads: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             halting: AtomicBool::new(false),

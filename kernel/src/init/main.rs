@@ -251,6 +251,9 @@ fn kernel_init() -> i32 {
     crate::kernel::softirq::spawn_ksoftirqd(&k);
     crate::kernel::workqueue::workqueue_init(&k);
     pr_info!("devtmpfs: initialized");
+    if let Err(e) = crate::fs::vfs_caches_init(&k) {
+        crate::kernel::panic::panic(&format!("VFS: Unable to mount root fs: {e}"));
+    }
     let body = k.init_fn.lock().take();
     let code = match body {
         Some(f) => f(),

@@ -1,0 +1,3 @@
+//! Device drivers (Linux's `drivers/`): memory devices and the tty layer.
+
+pub mod char;
