@@ -80,6 +80,7 @@ pub fn vfs_caches_init(k: &Kernel) -> Result<(), Errno> {
     let dbg = namei::path_lookupat(&fs, None, "/sys/kernel/debug")?;
     vfs.do_mount("debugfs", "debugfs", &dbg)?;
     crate::drivers::char::mem::chr_dev_init()?;
+    crate::drivers::tty::tty_init()?;
     for (name, ma, mi, mode) in [
         ("/dev/null", 1, 3, 0o666),
         ("/dev/zero", 1, 5, 0o666),

@@ -55,6 +55,8 @@ pub struct BootConfig {
     pub commands: Vec<String>,
     /// Record every context switch (for comparing deterministic runs).
     pub record_switches: bool,
+    /// What the console tty (/dev/console) is connected to.
+    pub tty_console: hw::ConsoleBackend,
 }
 
 impl Default for BootConfig {
@@ -70,6 +72,7 @@ impl Default for BootConfig {
             show: Vec::new(),
             commands: Vec::new(),
             record_switches: false,
+            tty_console: hw::ConsoleBackend::Null,
         }
     }
 }
@@ -161,6 +164,7 @@ pub struct Kernel {
 
     // Files: mounts, filesystems, character devices.
     pub vfs: crate::fs::Vfs,
+    pub tty: crate::drivers::tty::TtyDrivers,
 
     // Life cycle.
     pub(crate) threads: Mutex<Vec<JoinHandle<()>>>,
@@ -306,6 +310,7 @@ impl Kernel {
             procfs: ProcFs::new(true),
             debugfs: ProcFs::new(false),
             vfs: crate::fs::Vfs::new(),
+            tty: crate::drivers::tty::TtyDrivers::new(std::mem::take(&mut cfg.tty_console)),
             threads: Mutex::new(Vec::new()),
             live_threads: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             halting: AtomicBool::new(false),

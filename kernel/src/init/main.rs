@@ -265,6 +265,7 @@ fn kernel_init() -> i32 {
 
 /// `kernel_power_off()`: stop the kernel threads we own, then halt.
 fn kernel_power_off(k: &Kernel, code: i32) {
+    crate::drivers::tty::console::console_shutdown();
     crate::kernel::workqueue::workqueue_shutdown(k);
     crate::kernel::rcu::tree::rcu_shutdown(k);
     crate::kernel::softirq::stop_ksoftirqd(k);
