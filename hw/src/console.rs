@@ -96,7 +96,11 @@ pub struct ConsoleDevice {
 }
 
 impl ConsoleDevice {
-    pub fn new(backend: ConsoleBackend, irqchip: Arc<InterruptController>, irq: usize) -> Arc<Self> {
+    pub fn new(
+        backend: ConsoleBackend,
+        irqchip: Arc<InterruptController>,
+        irq: usize,
+    ) -> Arc<Self> {
         let d = Arc::new(ConsoleDevice {
             backend,
             irqchip,

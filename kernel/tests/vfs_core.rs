@@ -56,16 +56,28 @@ fn root_layout_and_path_walk_errnos() {
         assert_eq!(e(vfs_stat("/nope")), Some(ENOENT));
         assert_eq!(e(vfs_stat("/tmp/a/file/x")), Some(ENOTDIR));
         assert_eq!(e(vfs_stat("/tmp/a/file/")), Some(ENOTDIR));
-        assert_eq!(e(vfs_stat(&format!("/tmp/{}", "x".repeat(256)))), Some(ENAMETOOLONG));
+        assert_eq!(
+            e(vfs_stat(&format!("/tmp/{}", "x".repeat(256)))),
+            Some(ENAMETOOLONG)
+        );
         assert_eq!(e(vfs_stat(&"/a".repeat(2048))), Some(ENAMETOOLONG));
         assert_eq!(vfs_mkdir("/tmp/a", 0o755), Err(EEXIST));
         assert_eq!(vfs_mkdir("/tmp/a/file", 0o755), Err(EEXIST));
         assert_eq!(vfs_mkdir("/tmp/none/x", 0o755), Err(ENOENT));
         assert_eq!(vfs_mkdir("/", 0o755), Err(EEXIST));
         assert_eq!(vfs_open("/tmp/a", O_WRONLY, 0).err(), Some(EISDIR));
-        assert_eq!(vfs_open("/tmp/a/file", O_RDONLY | O_DIRECTORY, 0).err(), Some(ENOTDIR));
-        assert_eq!(vfs_open("/tmp/a/file", O_CREAT | O_EXCL | O_RDWR, 0o600).err(), Some(EEXIST));
-        assert_eq!(vfs_open("/tmp/newdir/", O_CREAT | O_RDWR, 0o600).err(), Some(EISDIR));
+        assert_eq!(
+            vfs_open("/tmp/a/file", O_RDONLY | O_DIRECTORY, 0).err(),
+            Some(ENOTDIR)
+        );
+        assert_eq!(
+            vfs_open("/tmp/a/file", O_CREAT | O_EXCL | O_RDWR, 0o600).err(),
+            Some(EEXIST)
+        );
+        assert_eq!(
+            vfs_open("/tmp/newdir/", O_CREAT | O_RDWR, 0o600).err(),
+            Some(EISDIR)
+        );
         assert_eq!(vfs_unlink("/tmp/a/b"), Err(EISDIR));
         assert_eq!(vfs_unlink("/tmp/a/nope"), Err(ENOENT));
         assert_eq!(vfs_rmdir("/tmp/a"), Err(ENOTEMPTY));
@@ -85,7 +97,10 @@ fn root_layout_and_path_walk_errnos() {
         assert_eq!(vfs_stat("/tmp/a").err(), Some(ENOENT));
         out
     });
-    assert_eq!(r[0], r#"[".", "..", "bin", "dev", "etc", "proc", "sbin", "sys", "tmp"]"#);
+    assert_eq!(
+        r[0],
+        r#"[".", "..", "bin", "dev", "etc", "proc", "sbin", "sys", "tmp"]"#
+    );
 }
 
 #[test]
@@ -132,7 +147,10 @@ fn read_write_seek_and_both_seed001_routes() {
         let f = vfs_open("/tmp/f", O_CREAT | O_RDWR | O_TRUNC, 0o644).unwrap();
         // writev on a vectored-only file.
         let (a, b, c) = (b"abc".as_slice(), b"".as_slice(), b"defgh".as_slice());
-        assert_eq!(vfs_writev(&f, &mut IovIter::kvec_source(vec![a, b, c])).unwrap(), 8);
+        assert_eq!(
+            vfs_writev(&f, &mut IovIter::kvec_source(vec![a, b, c])).unwrap(),
+            8
+        );
         assert_eq!(f.pos(), 8);
         assert_eq!(vfs_llseek(&f, 2, SEEK_SET).unwrap(), 2);
         let (mut x, mut y) = ([0u8; 2], [0u8; 10]);
@@ -145,7 +163,10 @@ fn read_write_seek_and_both_seed001_routes() {
         assert_eq!(vfs_pread(&f, &mut UBuf::KernelDest(&mut p), 1).unwrap(), 3);
         assert_eq!(&p, b"bcd");
         assert_eq!(f.pos(), 5, "pread leaves f_pos alone");
-        assert_eq!(vfs_pread(&f, &mut UBuf::KernelDest(&mut p), -1), Err(EINVAL));
+        assert_eq!(
+            vfs_pread(&f, &mut UBuf::KernelDest(&mut p), -1),
+            Err(EINVAL)
+        );
         // O_APPEND.
         let g = vfs_open("/tmp/f", O_WRONLY | O_APPEND, 0).unwrap();
         kernel_write(&g, b"XY").unwrap();
@@ -163,9 +184,15 @@ fn read_write_seek_and_both_seed001_routes() {
         // /dev/null: scalar methods only; readv/writev emulated per segment.
         let null = vfs_open("/dev/null", O_RDWR, 0).unwrap();
         assert!(null.f_op.read_iter.is_none() && null.f_op.read.is_some());
-        assert_eq!(vfs_writev(&null, &mut IovIter::kvec_source(vec![a, c])).unwrap(), 8);
+        assert_eq!(
+            vfs_writev(&null, &mut IovIter::kvec_source(vec![a, c])).unwrap(),
+            8
+        );
         assert_eq!(kernel_read(&null, &mut p).unwrap(), 0);
-        assert_eq!(vfs_readv(&null, &mut IovIter::kvec_dest(vec![&mut x, &mut y])).unwrap(), 0);
+        assert_eq!(
+            vfs_readv(&null, &mut IovIter::kvec_dest(vec![&mut x, &mut y])).unwrap(),
+            0
+        );
         // /dev/zero: vectored methods only; scalar read goes through read_iter.
         let zero = vfs_open("/dev/zero", O_RDWR, 0).unwrap();
         assert!(zero.f_op.read.is_none() && zero.f_op.read_iter.is_some());
@@ -173,12 +200,18 @@ fn read_write_seek_and_both_seed001_routes() {
         assert_eq!(kernel_read(&zero, &mut z).unwrap(), 5000);
         assert!(z.iter().all(|&b| b == 0));
         let (mut z1, mut z2) = ([1u8; 3], [1u8; 4]);
-        assert_eq!(vfs_readv(&zero, &mut IovIter::kvec_dest(vec![&mut z1, &mut z2])).unwrap(), 7);
+        assert_eq!(
+            vfs_readv(&zero, &mut IovIter::kvec_dest(vec![&mut z1, &mut z2])).unwrap(),
+            7
+        );
         assert_eq!(z1.iter().chain(z2.iter()).sum::<u8>(), 0);
         assert_eq!(kernel_write(&zero, b"abc").unwrap(), 3);
         // Devices: stat shows the device numbers.
         let st = vfs_stat("/dev/zero").unwrap();
-        assert_eq!((st.mode & S_IFMT, major(st.rdev), minor(st.rdev)), (S_IFCHR, 1, 5));
+        assert_eq!(
+            (st.mode & S_IFMT, major(st.rdev), minor(st.rdev)),
+            (S_IFCHR, 1, 5)
+        );
         // A device number nobody registered: ENXIO.
         vfs_mknod("/dev/bogus", S_IFCHR | 0o600, makedev(250, 0)).unwrap();
         assert_eq!(vfs_open("/dev/bogus", O_RDONLY, 0).err(), Some(ENXIO));
@@ -187,24 +220,45 @@ fn read_write_seek_and_both_seed001_routes() {
         let mem = KernelUserMemory::new(0x1000, 64);
         mem.write(0x1000, b"0123456789").unwrap();
         let iov = [
-            IoVec { iov_base: 0x1000, iov_len: 4 },
-            IoVec { iov_base: 0x1004, iov_len: 6 },
+            IoVec {
+                iov_base: 0x1000,
+                iov_len: 4,
+            },
+            IoVec {
+                iov_base: 0x1004,
+                iov_len: 6,
+            },
         ];
         let h = vfs_open("/tmp/u", O_CREAT | O_RDWR, 0o600).unwrap();
         let mut it = IovIter::import_iovec(false, &mem, &iov).unwrap();
         assert_eq!(vfs_writev(&h, &mut it).unwrap(), 10);
         vfs_llseek(&h, 0, SEEK_SET).unwrap();
         let bad = [
-            IoVec { iov_base: 0x1020, iov_len: 4 },
-            IoVec { iov_base: 0x9000, iov_len: 4 },
+            IoVec {
+                iov_base: 0x1020,
+                iov_len: 4,
+            },
+            IoVec {
+                iov_base: 0x9000,
+                iov_len: 4,
+            },
         ];
         let mut it = IovIter::import_iovec(true, &mem, &bad).unwrap();
         assert_eq!(vfs_readv(&h, &mut it).unwrap(), 4);
         assert_eq!(mem.read(0x1020, 4).unwrap(), b"0123");
         let mut it = IovIter::import_iovec(true, &mem, &bad[1..]).unwrap();
         assert_eq!(vfs_readv(&h, &mut it), Err(EFAULT));
-        let too_many = vec![IoVec { iov_base: 0x1000, iov_len: 1 }; 1025];
-        assert_eq!(IovIter::import_iovec(true, &mem, &too_many).err(), Some(EINVAL));
+        let too_many = vec![
+            IoVec {
+                iov_base: 0x1000,
+                iov_len: 1
+            };
+            1025
+        ];
+        assert_eq!(
+            IovIter::import_iovec(true, &mem, &too_many).err(),
+            Some(EINVAL)
+        );
         true
     });
     assert!(r);
@@ -246,7 +300,10 @@ fn getdents_positions_small_buffers_and_stat() {
         // read() on a directory: EISDIR; getdents on a file: ENOTDIR.
         assert_eq!(kernel_read(&f, &mut buf), Err(EISDIR));
         let reg = vfs_open("/tmp/d/file01", O_RDONLY, 0).unwrap();
-        assert_eq!(vfs_getdents(&reg, &mut IovIter::dest(&mut buf)), Err(ENOTDIR));
+        assert_eq!(
+            vfs_getdents(&reg, &mut IovIter::dest(&mut buf)),
+            Err(ENOTDIR)
+        );
         let st = vfs_stat("/tmp/d/file01").unwrap();
         assert_eq!(st.mode, S_IFREG | 0o644);
         assert_eq!(st.nlink, 1);
@@ -265,7 +322,10 @@ fn fd_tables_dup_fcntl_cloexec_and_limits() {
         assert_eq!(files.install(Arc::clone(&f), O_CLOEXEC).unwrap(), 1);
         assert_eq!(files.dup(0).unwrap(), 2);
         assert!(files.get_close_on_exec(1).unwrap());
-        assert!(!files.get_close_on_exec(2).unwrap(), "dup clears FD_CLOEXEC");
+        assert!(
+            !files.get_close_on_exec(2).unwrap(),
+            "dup clears FD_CLOEXEC"
+        );
         // Lowest free descriptor.
         files.close_fd(1).unwrap();
         assert_eq!(files.close_fd(1), Err(EBADF));
@@ -288,8 +348,17 @@ fn fd_tables_dup_fcntl_cloexec_and_limits() {
         files.fcntl(3, F_SETFD, 0).unwrap();
         assert_eq!(files.fcntl(3, F_GETFD, 0).unwrap(), 0);
         assert_eq!(files.fcntl(0, F_DUPFD, 1024), Err(EINVAL));
-        assert_eq!(files.fcntl(0, F_GETFL, 0).unwrap() as u32, O_RDWR | O_LARGEFILE);
-        files.fcntl(0, F_SETFL, (O_NONBLOCK | O_APPEND | O_RDONLY | O_CREAT) as u64).unwrap();
+        assert_eq!(
+            files.fcntl(0, F_GETFL, 0).unwrap() as u32,
+            O_RDWR | O_LARGEFILE
+        );
+        files
+            .fcntl(
+                0,
+                F_SETFL,
+                (O_NONBLOCK | O_APPEND | O_RDONLY | O_CREAT) as u64,
+            )
+            .unwrap();
         // Status flags live in the shared file: visible through every dup.
         assert_eq!(
             files.fcntl(10, F_GETFL, 0).unwrap() as u32,

@@ -53,18 +53,23 @@ fn blocked_reader_is_woken_by_writer_on_another_cpu() {
         // Wait until the reader sleeps on the pipe.
         let pipe = file_pipe(&rd).unwrap();
         for _ in 0..2000 {
-            if pipe.rd_wait.len() > 0 {
+            if !pipe.rd_wait.is_empty() {
                 break;
             }
             msleep(1);
         }
-        let was_blocked = pipe.rd_wait.len() > 0 && got.lock().is_empty();
+        let was_blocked = !pipe.rd_wait.is_empty() && got.lock().is_empty();
         kernel::kernel::sched::set_cpus_allowed(&kernel::current(), 1).unwrap();
         let writer_cpu = kernel::smp_processor_id();
         kernel_write(&wr, b"wake up").unwrap();
         done.wait_for_completion();
         let v = got.lock().clone();
-        (was_blocked, reader_cpu.load(Ordering::SeqCst), writer_cpu, v)
+        (
+            was_blocked,
+            reader_cpu.load(Ordering::SeqCst),
+            writer_cpu,
+            v,
+        )
     });
     assert!(r.0, "reader was not blocked before the write");
     assert_eq!(r.1, 1);
@@ -137,13 +142,22 @@ fn nonblocking_epipe_eof_and_capacity() {
         assert_eq!(kernel_write(&wr, &big[..5000]).unwrap(), 100);
         // No position: lseek/pread fail with ESPIPE.
         assert_eq!(vfs_llseek(&rd, 0, SEEK_SET), Err(ESPIPE));
-        assert_eq!(vfs_pread(&rd, &mut UBuf::KernelDest(&mut buf[..1]), 0), Err(ESPIPE));
+        assert_eq!(
+            vfs_pread(&rd, &mut UBuf::KernelDest(&mut buf[..1]), 0),
+            Err(ESPIPE)
+        );
         // readv and writev go through read_iter/write_iter.
         assert_eq!(kernel_read(&rd, &mut buf).unwrap(), PIPE_DEF_SIZE);
         let (a, b) = (b"ab".as_slice(), b"cde".as_slice());
-        assert_eq!(vfs_writev(&wr, &mut IovIter::kvec_source(vec![a, b])).unwrap(), 5);
+        assert_eq!(
+            vfs_writev(&wr, &mut IovIter::kvec_source(vec![a, b])).unwrap(),
+            5
+        );
         let (mut x, mut y) = ([0u8; 4], [0u8; 4]);
-        assert_eq!(vfs_readv(&rd, &mut IovIter::kvec_dest(vec![&mut x, &mut y])).unwrap(), 5);
+        assert_eq!(
+            vfs_readv(&rd, &mut IovIter::kvec_dest(vec![&mut x, &mut y])).unwrap(),
+            5
+        );
         assert_eq!((&x, &y[..1]), (b"abcd", b"e".as_slice()));
         // Writer gone: end of file (0), not EAGAIN.
         kernel_write(&wr, b"tail").unwrap();
@@ -186,7 +200,7 @@ fn blocked_writer_is_woken_and_epipe_wakes_it_too() {
         });
         let pipe = file_pipe(&rd).unwrap();
         for _ in 0..2000 {
-            if pipe.wr_wait.len() > 0 {
+            if !pipe.wr_wait.is_empty() {
                 break;
             }
             msleep(1);
@@ -204,7 +218,7 @@ fn blocked_writer_is_woken_and_epipe_wakes_it_too() {
             *r3.lock() = Some(kernel_write(&w3, b"x"));
         });
         for _ in 0..2000 {
-            if pipe.wr_wait.len() > 0 {
+            if !pipe.wr_wait.is_empty() {
                 break;
             }
             msleep(1);
@@ -236,12 +250,24 @@ fn poll_masks_and_poll_wakeup() {
             kernel_write(&w2, b"y").unwrap();
         });
         let mut entries = vec![
-            PollEntry { file: Some(Arc::clone(&rd)), events: POLLIN, revents: 0 },
-            PollEntry { file: None, events: POLLIN, revents: 0 },
+            PollEntry {
+                file: Some(Arc::clone(&rd)),
+                events: POLLIN,
+                revents: 0,
+            },
+            PollEntry {
+                file: None,
+                events: POLLIN,
+                revents: 0,
+            },
         ];
         // The bad entry makes it return at once: poll only the pipe.
         let n_bad = do_poll(&mut entries, Some(0)).unwrap();
-        let mut only = vec![PollEntry { file: Some(Arc::clone(&rd)), events: POLLIN, revents: 0 }];
+        let mut only = vec![PollEntry {
+            file: Some(Arc::clone(&rd)),
+            events: POLLIN,
+            revents: 0,
+        }];
         let n = do_poll(&mut only, None).unwrap();
         done.wait_for_completion();
         let woke = only[0].revents;

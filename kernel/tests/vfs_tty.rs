@@ -214,18 +214,32 @@ fn isig_characters_call_the_signal_hook_for_the_foreground_pgrp() {
         for (c, _) in [(b'\x03', SIGINT), (b'\x1a', SIGTSTP), (b'\x1c', SIGQUIT)] {
             tty.receive_buf(b"typed");
             tty.receive_buf(&[c]);
-            seen.push((HOOK_PGRP.load(Ordering::SeqCst), HOOK_SIG.load(Ordering::SeqCst)));
+            seen.push((
+                HOOK_PGRP.load(Ordering::SeqCst),
+                HOOK_SIG.load(Ordering::SeqCst),
+            ));
         }
         let echo = String::from_utf8_lossy(&line.take()).into_owned();
         // The interrupted line was flushed: nothing to read.
         files_nonblock(&f);
         let pending = read_str(&f, 10).err();
-        (before, pg, seen, echo, pending, tty.signals_sent.load(Ordering::SeqCst))
+        (
+            before,
+            pg,
+            seen,
+            echo,
+            pending,
+            tty.signals_sent.load(Ordering::SeqCst),
+        )
     });
     assert_eq!(r.0, 0);
     assert_eq!(r.1, 42);
     assert_eq!(r.2, vec![(42, SIGINT), (42, SIGTSTP), (42, SIGQUIT)]);
-    assert!(r.3.contains("typed^C") && r.3.contains("^Z") && r.3.contains("^\\"), "{}", r.3);
+    assert!(
+        r.3.contains("typed^C") && r.3.contains("^Z") && r.3.contains("^\\"),
+        "{}",
+        r.3
+    );
     assert_eq!(r.4, Some(EAGAIN));
     assert_eq!(r.5, 4);
 }

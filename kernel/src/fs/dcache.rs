@@ -114,7 +114,9 @@ impl Dentry {
         self.d_hashed.store(false, Ordering::Release);
         if let Some(p) = self.parent() {
             let mut c = p.d_subdirs.lock();
-            if c.get(&self.d_name).is_some_and(|d| std::ptr::eq(&**d, self)) {
+            if c.get(&self.d_name)
+                .is_some_and(|d| std::ptr::eq(&**d, self))
+            {
                 c.remove(&self.d_name);
             }
         }

@@ -53,10 +53,16 @@ pub const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT | O_NOAT
 
 pub type ReadFn = fn(file: &File, buf: &mut UBuf<'_>, pos: &mut i64) -> Result<usize, Errno>;
 pub type IterFn = fn(iocb: &mut Kiocb<'_>, iter: &mut IovIter<'_>) -> Result<usize, Errno>;
+pub type LlseekFn = fn(file: &File, offset: i64, whence: i32) -> Result<i64, Errno>;
+pub type IterateFn = fn(file: &File, ctx: &mut DirContext<'_>) -> Result<(), Errno>;
+pub type PollFn = fn(file: &File, pt: Option<&mut PollTable>) -> u32;
+pub type IoctlFn = fn(file: &File, cmd: u32, arg: u64, mem: &dyn UserMemory) -> Result<i64, Errno>;
+pub type OpenFn = fn(inode: &Arc<Inode>, file: &File) -> Result<(), Errno>;
+pub type ReleaseFn = fn(inode: &Arc<Inode>, file: &File);
 
 /// `struct file_operations`. `None` is Linux's NULL method.
 pub struct FileOperations {
-    pub llseek: Option<fn(file: &File, offset: i64, whence: i32) -> Result<i64, Errno>>,
+    pub llseek: Option<LlseekFn>,
     /// Scalar read into one buffer (legacy drivers).
     pub read: Option<ReadFn>,
     /// Scalar write from one buffer (legacy drivers).
@@ -66,16 +72,15 @@ pub struct FileOperations {
     /// Vectored write.
     pub write_iter: Option<IterFn>,
     /// `getdents64`: emit entries from `ctx.pos` on.
-    pub iterate_shared: Option<fn(file: &File, ctx: &mut DirContext<'_>) -> Result<(), Errno>>,
+    pub iterate_shared: Option<IterateFn>,
     /// Readiness mask (`POLL*`); registers on wait queues through `pt`.
-    pub poll: Option<fn(file: &File, pt: Option<&mut PollTable>) -> u32>,
+    pub poll: Option<PollFn>,
     /// `unlocked_ioctl(file, cmd, arg)`; `mem` is the caller's address
     /// space for pointer arguments.
-    pub unlocked_ioctl:
-        Option<fn(file: &File, cmd: u32, arg: u64, mem: &dyn UserMemory) -> Result<i64, Errno>>,
-    pub open: Option<fn(inode: &Arc<Inode>, file: &File) -> Result<(), Errno>>,
+    pub unlocked_ioctl: Option<IoctlFn>,
+    pub open: Option<OpenFn>,
     /// Last reference gone (`__fput`).
-    pub release: Option<fn(inode: &Arc<Inode>, file: &File)>,
+    pub release: Option<ReleaseFn>,
 }
 
 impl FileOperations {
@@ -177,7 +182,10 @@ impl File {
         let _ = self
             .f_mode
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |m| {
-                Some((m | FMODE_STREAM) & !(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE | FMODE_ATOMIC_POS))
+                Some(
+                    (m | FMODE_STREAM)
+                        & !(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE | FMODE_ATOMIC_POS),
+                )
             });
     }
 

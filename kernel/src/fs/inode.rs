@@ -46,18 +46,26 @@ pub struct Iattr {
 
 /// `struct inode_operations` (the subset this VFS uses). `dir` is the
 /// directory inode, `dentry` the (new or victim) entry in it.
+/// `lookup`, `unlink`, `rmdir`: (directory, dentry).
+pub type DirEntryFn = fn(dir: &Arc<Inode>, dentry: &Arc<Dentry>) -> Result<(), Errno>;
+/// `create`, `mkdir`: (directory, new dentry, mode).
+pub type CreateFn = fn(dir: &Arc<Inode>, dentry: &Arc<Dentry>, mode: u32) -> Result<(), Errno>;
+/// `mknod`: (directory, new dentry, mode, device number).
+pub type MknodFn =
+    fn(dir: &Arc<Inode>, dentry: &Arc<Dentry>, mode: u32, dev: u64) -> Result<(), Errno>;
+/// `setattr`: (dentry, changes).
+pub type SetattrFn = fn(dentry: &Arc<Dentry>, attr: &Iattr) -> Result<(), Errno>;
+
 pub struct InodeOperations {
     /// Fill `dentry` with the inode of its name (`d_add`), or leave it
     /// negative when the name does not exist.
-    pub lookup: Option<fn(dir: &Arc<Inode>, dentry: &Arc<Dentry>) -> Result<(), Errno>>,
-    pub create: Option<fn(dir: &Arc<Inode>, dentry: &Arc<Dentry>, mode: u32) -> Result<(), Errno>>,
-    pub mkdir: Option<fn(dir: &Arc<Inode>, dentry: &Arc<Dentry>, mode: u32) -> Result<(), Errno>>,
-    pub mknod: Option<
-        fn(dir: &Arc<Inode>, dentry: &Arc<Dentry>, mode: u32, dev: u64) -> Result<(), Errno>,
-    >,
-    pub unlink: Option<fn(dir: &Arc<Inode>, dentry: &Arc<Dentry>) -> Result<(), Errno>>,
-    pub rmdir: Option<fn(dir: &Arc<Inode>, dentry: &Arc<Dentry>) -> Result<(), Errno>>,
-    pub setattr: Option<fn(dentry: &Arc<Dentry>, attr: &Iattr) -> Result<(), Errno>>,
+    pub lookup: Option<DirEntryFn>,
+    pub create: Option<CreateFn>,
+    pub mkdir: Option<CreateFn>,
+    pub mknod: Option<MknodFn>,
+    pub unlink: Option<DirEntryFn>,
+    pub rmdir: Option<DirEntryFn>,
+    pub setattr: Option<SetattrFn>,
 }
 
 impl InodeOperations {
@@ -219,7 +227,13 @@ impl Inode {
 
 impl std::fmt::Debug for Inode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "inode({}:{} mode {:o})", self.i_sb.s_id, self.i_ino, self.mode())
+        write!(
+            f,
+            "inode({}:{} mode {:o})",
+            self.i_sb.s_id,
+            self.i_ino,
+            self.mode()
+        )
     }
 }
 

@@ -190,11 +190,7 @@ impl<'a> IovIter<'a> {
     /// `import_iovec()`: user segments described by `iov`. Checks the
     /// count (`EINVAL` above `UIO_MAXIOV`) and the total length (`EINVAL`
     /// if it overflows `ssize_t`); the total is clamped to `MAX_RW_COUNT`.
-    pub fn import_iovec(
-        dest: bool,
-        mem: &'a dyn UserMemory,
-        iov: &[IoVec],
-    ) -> Result<Self, Errno> {
+    pub fn import_iovec(dest: bool, mem: &'a dyn UserMemory, iov: &[IoVec]) -> Result<Self, Errno> {
         if iov.len() > UIO_MAXIOV {
             return Err(EINVAL);
         }

@@ -28,9 +28,9 @@ pub use inode::{Inode, Kstat};
 pub use iov_iter::{IoVec, IovIter, UBuf, UserMemory};
 pub use mount::{Path, Vfs};
 pub use namei::{
-    do_filp_open, kern_path, vfs_chdir, vfs_getcwd, vfs_mkdir, vfs_mkdir_at, vfs_mknod,
-    vfs_mknod_at, vfs_open, vfs_rmdir, vfs_rmdir_at, vfs_stat, vfs_stat_at, vfs_fstat,
-    vfs_unlink, vfs_unlink_at,
+    do_filp_open, kern_path, vfs_chdir, vfs_fstat, vfs_getcwd, vfs_mkdir, vfs_mkdir_at, vfs_mknod,
+    vfs_mknod_at, vfs_open, vfs_rmdir, vfs_rmdir_at, vfs_stat, vfs_stat_at, vfs_unlink,
+    vfs_unlink_at,
 };
 pub use pipe::do_pipe2;
 pub use read_write::{

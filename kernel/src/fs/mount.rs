@@ -113,11 +113,18 @@ impl Path {
 
 impl std::fmt::Debug for Path {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "path({:?} on mnt {})", self.dentry.d_name, self.mnt.mnt_id)
+        write!(
+            f,
+            "path({:?} on mnt {})",
+            self.dentry.d_name, self.mnt.mnt_id
+        )
     }
 }
 
 type MountKey = (usize, usize);
+
+/// The process layer's answer to "what is `current->fs`".
+pub type CurrentFsFn = fn() -> Option<Arc<FsStruct>>;
 
 fn key(mnt: &Arc<VfsMount>, d: &Arc<Dentry>) -> MountKey {
     (Arc::as_ptr(mnt) as usize, Arc::as_ptr(d) as usize)
@@ -144,7 +151,7 @@ pub struct Vfs {
     /// `init_fs`: the fs_struct of init and of kernel threads.
     init_fs: OnceLock<Arc<FsStruct>>,
     /// Installed by the process layer: the current task's fs_struct.
-    current_fs_hook: RwLock<Option<fn() -> Option<Arc<FsStruct>>>>,
+    current_fs_hook: RwLock<Option<CurrentFsFn>>,
     /// `cdev_map`: major → regions.
     pub(crate) chrdevs: RwLock<BTreeMap<u32, Vec<CharDevRegion>>>,
     /// The internal pipefs mount (`pipe_mnt`).
@@ -167,7 +174,11 @@ impl Vfs {
     }
 
     pub fn get_fs_type(&self, name: &str) -> Option<&'static FileSystemType> {
-        self.filesystems.read().iter().find(|f| f.name == name).copied()
+        self.filesystems
+            .read()
+            .iter()
+            .find(|f| f.name == name)
+            .copied()
     }
 
     /// `/proc/filesystems`.
@@ -236,7 +247,7 @@ impl Vfs {
     }
 
     /// Let the process layer say where `current->fs` is.
-    pub fn set_current_fs_hook(&self, f: fn() -> Option<Arc<FsStruct>>) {
+    pub fn set_current_fs_hook(&self, f: CurrentFsFn) {
         *self.current_fs_hook.write() = Some(f);
     }
 

@@ -257,7 +257,12 @@ fn create_node(
 }
 
 /// `do_mkdirat()`.
-pub fn vfs_mkdir_at(fs: &FsStruct, base: Option<&Path>, name: &str, mode: u32) -> Result<(), Errno> {
+pub fn vfs_mkdir_at(
+    fs: &FsStruct,
+    base: Option<&Path>,
+    name: &str,
+    mode: u32,
+) -> Result<(), Errno> {
     create_node(fs, base, name, mode, NewNode::Dir).map(|_| ())
 }
 

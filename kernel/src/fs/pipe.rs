@@ -195,7 +195,11 @@ fn pipe_write(iocb: &mut Kiocb<'_>, from: &mut IovIter<'_>) -> Result<usize, Err
                 pipe.rd_wait.wake_up_poll((POLLIN | POLLRDNORM) as usize);
             }
             if c < n {
-                return if written > 0 { Ok(written) } else { Err(EFAULT) };
+                return if written > 0 {
+                    Ok(written)
+                } else {
+                    Err(EFAULT)
+                };
             }
             if written == total {
                 return Ok(written);
@@ -204,12 +208,15 @@ fn pipe_write(iocb: &mut Kiocb<'_>, from: &mut IovIter<'_>) -> Result<usize, Err
         }
         drop(ring);
         if iocb.nowait() {
-            return if written > 0 { Ok(written) } else { Err(EAGAIN) };
+            return if written > 0 {
+                Ok(written)
+            } else {
+                Err(EAGAIN)
+            };
         }
         let need = if atomic { total - written } else { 1 };
-        let r = wait_event_interruptible(&pipe.wr_wait, || {
-            pipe.free() >= need || pipe.readers() == 0
-        });
+        let r =
+            wait_event_interruptible(&pipe.wr_wait, || pipe.free() >= need || pipe.readers() == 0);
         if let Err(e) = r {
             return if written > 0 { Ok(written) } else { Err(e) };
         }
@@ -226,7 +233,7 @@ fn pipe_poll(file: &File, mut pt: Option<&mut PollTable>) -> u32 {
         poll_wait(pt.as_deref_mut(), &pipe.rd_wait);
     }
     if mode & FMODE_WRITE != 0 {
-        poll_wait(pt.as_deref_mut(), &pipe.wr_wait);
+        poll_wait(pt, &pipe.wr_wait);
     }
     let mut mask = 0;
     if mode & FMODE_READ != 0 {

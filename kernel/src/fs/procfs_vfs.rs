@@ -94,7 +94,13 @@ fn ino_of(tree: Tree, path: &str) -> u64 {
     (h >> 1) | 2
 }
 
-fn make_inode(sb: &Arc<SuperBlock>, tree: Tree, path: String, is_dir: bool, perm: u32) -> Arc<Inode> {
+fn make_inode(
+    sb: &Arc<SuperBlock>,
+    tree: Tree,
+    path: String,
+    is_dir: bool,
+    perm: u32,
+) -> Arc<Inode> {
     let (mode, iops, fops) = if is_dir {
         (S_IFDIR | (perm & 0o7777), &PROC_DIR_IOPS, &PROC_DIR_FOPS)
     } else {
@@ -119,9 +125,19 @@ fn make_inode(sb: &Arc<SuperBlock>, tree: Tree, path: String, is_dir: bool, perm
     inode
 }
 
-fn mount_tree(fs_type: &'static FileSystemType, tree: Tree, magic: u64) -> Result<Arc<Dentry>, Errno> {
+fn mount_tree(
+    fs_type: &'static FileSystemType,
+    tree: Tree,
+    magic: u64,
+) -> Result<Arc<Dentry>, Errno> {
     let sb = SuperBlock::new_anon(fs_type, magic, true, Box::new(()));
-    Ok(Dentry::make_root(make_inode(&sb, tree, String::new(), true, 0o555)))
+    Ok(Dentry::make_root(make_inode(
+        &sb,
+        tree,
+        String::new(),
+        true,
+        0o555,
+    )))
 }
 
 fn proc_mount(fs_type: &'static FileSystemType, _dev: &str) -> Result<Arc<Dentry>, Errno> {

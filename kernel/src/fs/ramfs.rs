@@ -86,7 +86,7 @@ fn ramfs_mount(fs_type: &'static FileSystemType, _dev: &str) -> Result<Arc<Dentr
 
 /// `ramfs_get_inode()`.
 pub fn ramfs_get_inode(sb: &Arc<SuperBlock>, mode: u32, dev: u64) -> Arc<Inode> {
-    let inode = match mode & S_IFMT {
+    match mode & S_IFMT {
         S_IFREG => Inode::new(
             sb,
             0,
@@ -121,8 +121,7 @@ pub fn ramfs_get_inode(sb: &Arc<SuperBlock>, mode: u32, dev: u64) -> Arc<Inode> 
             &SPECIAL_FOPS,
             Box::new(()),
         ),
-    };
-    inode
+    }
 }
 
 fn touch_dir(dir: &Inode) {

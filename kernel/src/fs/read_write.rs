@@ -118,7 +118,11 @@ fn iter_rw(file: &File, iter: &mut IovIter<'_>, pos: &mut i64, read: bool) -> Re
         return Ok(n);
     }
     // do_loop_readv_writev(): the scalar method, once per segment.
-    let scalar = if read { file.f_op.read } else { file.f_op.write };
+    let scalar = if read {
+        file.f_op.read
+    } else {
+        file.f_op.write
+    };
     let Some(f) = scalar else {
         return Err(EINVAL);
     };

@@ -40,10 +40,11 @@ pub fn vfs_getdents(file: &File, iter: &mut IovIter<'_>) -> Result<usize, Errno>
         .encode(&mut out);
         true
     };
-    let mut ctx = DirContext::new(file.pos(), &mut actor);
-    let r = iterate(file, &mut ctx);
-    let pos = ctx.pos;
-    drop(ctx);
+    let (r, pos) = {
+        let mut ctx = DirContext::new(file.pos(), &mut actor);
+        let r = iterate(file, &mut ctx);
+        (r, ctx.pos)
+    };
     r?;
     if too_small {
         return Err(EINVAL);

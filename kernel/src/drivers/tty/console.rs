@@ -48,7 +48,13 @@ pub fn console_init() -> Result<(), Errno> {
     if !dev.is_terminal() {
         termios.c_lflag &= !(ECHO | ECHOE | ECHOK | ECHOKE | ECHOCTL);
     }
-    let tty = TtyStruct::new(0, Arc::new(ConsoleOps { dev: Arc::clone(&dev) }), termios);
+    let tty = TtyStruct::new(
+        0,
+        Arc::new(ConsoleOps {
+            dev: Arc::clone(&dev),
+        }),
+        termios,
+    );
     let _ = k.tty.console.set(Arc::clone(&tty));
     let _ = k.tty.console_dev.set(Arc::clone(&dev));
     let (d2, t2) = (Arc::clone(&dev), Arc::clone(&tty));

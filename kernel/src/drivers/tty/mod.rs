@@ -33,7 +33,9 @@ use crate::fs::inode::Inode;
 use crate::fs::iov_iter::{IovIter, UserMemory};
 use crate::fs::select::{poll_wait, PollTable};
 use crate::kernel::locking::SpinLock;
-use crate::kernel::sched::wait::{wait_event_interruptible, wait_event_interruptible_timeout, WaitQueueHead};
+use crate::kernel::sched::wait::{
+    wait_event_interruptible, wait_event_interruptible_timeout, WaitQueueHead,
+};
 use n_tty::{process_output, NTtyData};
 use parking_lot::RwLock;
 use std::collections::BTreeMap;
@@ -213,7 +215,8 @@ impl TtyStruct {
             } else if !canon && vtime > 0 {
                 // VTIME in tenths of a second.
                 let j = crate::kernel::time::msecs_to_jiffies(vtime * 100);
-                let left = wait_event_interruptible_timeout(&self.read_wait, || self.readable(), j)?;
+                let left =
+                    wait_event_interruptible_timeout(&self.read_wait, || self.readable(), j)?;
                 if left == 0 {
                     got_some_ms = true;
                 }
@@ -354,10 +357,15 @@ pub fn tty_set_signal_hook(f: TtySignalFn) {
 
 /// `tty_register_device()`: a new serial line; its index `n` is minor
 /// `64 + n` of major 4 (`/dev/ttyS<n>`).
-pub fn tty_register(ops: Arc<dyn TtyDriverOps>, init_termios: Termios) -> Result<Arc<TtyStruct>, Errno> {
+pub fn tty_register(
+    ops: Arc<dyn TtyDriverOps>,
+    init_termios: Termios,
+) -> Result<Arc<TtyStruct>, Errno> {
     let k = crate::kernel();
     let mut l = k.tty.lines.write();
-    let idx = (0..TTYS_MINORS).find(|i| !l.contains_key(i)).ok_or(ENOSPC)?;
+    let idx = (0..TTYS_MINORS)
+        .find(|i| !l.contains_key(i))
+        .ok_or(ENOSPC)?;
     let tty = TtyStruct::new(idx, ops, init_termios);
     l.insert(idx, Arc::clone(&tty));
     Ok(tty)
@@ -402,7 +410,7 @@ fn tty_poll(file: &File, mut pt: Option<&mut PollTable>) -> u32 {
         return POLLERR;
     };
     poll_wait(pt.as_deref_mut(), &tty.read_wait);
-    poll_wait(pt.as_deref_mut(), &tty.write_wait);
+    poll_wait(pt, &tty.write_wait);
     let mut mask = POLLOUT | POLLWRNORM;
     if tty.readable() {
         mask |= POLLIN | POLLRDNORM;

@@ -18,9 +18,9 @@
 //! signal delivery happen after it is released. Readers sleep on
 //! `read_wait`; every change that can satisfy one wakes it.
 
+use std::collections::VecDeque;
 use uapi::signal::{SIGINT, SIGQUIT, SIGTSTP};
 use uapi::termios::*;
-use std::collections::VecDeque;
 
 /// `N_TTY_BUF_SIZE`: most bytes the ldisc holds.
 pub const N_TTY_BUF_SIZE: usize = 4096;
@@ -184,10 +184,18 @@ impl NTtyData {
                     continue;
                 }
                 if lflag & IEXTEN != 0 && is_cc(t, VWERASE, c) {
-                    while self.line.last().is_some_and(|&(x, _)| x == b' ' || x == b'\t') {
+                    while self
+                        .line
+                        .last()
+                        .is_some_and(|&(x, _)| x == b' ' || x == b'\t')
+                    {
                         self.erase_one(t, &mut r.echo);
                     }
-                    while self.line.last().is_some_and(|&(x, _)| x != b' ' && x != b'\t') {
+                    while self
+                        .line
+                        .last()
+                        .is_some_and(|&(x, _)| x != b' ' && x != b'\t')
+                    {
                         self.erase_one(t, &mut r.echo);
                     }
                     continue;
@@ -212,7 +220,8 @@ impl NTtyData {
                     r.wake = true;
                     continue;
                 }
-                let eol = c == b'\n' || is_cc(t, VEOL, c) || (lflag & IEXTEN != 0 && is_cc(t, VEOL2, c));
+                let eol =
+                    c == b'\n' || is_cc(t, VEOL, c) || (lflag & IEXTEN != 0 && is_cc(t, VEOL2, c));
                 if !eol && self.held() >= N_TTY_BUF_SIZE - 1 {
                     // Line full: only a line end still fits (the bell).
                     if echo_on {
@@ -272,7 +281,11 @@ impl NTtyData {
             return Some(out);
         }
         if self.raw.is_empty() {
-            return if self.input_eof { Some(Vec::new()) } else { None };
+            return if self.input_eof {
+                Some(Vec::new())
+            } else {
+                None
+            };
         }
         if self.raw.len() < min_raw && !self.input_eof {
             return None;
