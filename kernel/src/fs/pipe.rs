@@ -288,8 +288,6 @@ fn pipe_release(inode: &Arc<Inode>, file: &File) {
         .wake_up_poll((POLLIN | POLLRDNORM | POLLHUP) as usize);
     pipe.wr_wait
         .wake_up_poll((POLLOUT | POLLWRNORM | POLLERR) as usize);
-    pipe.rd_wait.wake_up_interruptible_all();
-    pipe.wr_wait.wake_up_interruptible_all();
 }
 
 /// `pipe_fcntl()`: `F_GETPIPE_SZ` / `F_SETPIPE_SZ`.

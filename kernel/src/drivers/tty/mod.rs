@@ -143,7 +143,6 @@ impl TtyStruct {
         }
         if r.wake {
             self.read_wait.wake_up_poll((POLLIN | POLLRDNORM) as usize);
-            self.read_wait.wake_up_interruptible_all();
         }
         for sig in r.signals {
             self.signals_sent.fetch_add(1, Ordering::Relaxed);
@@ -159,7 +158,8 @@ impl TtyStruct {
     /// buffered input is consumed.
     pub fn receive_eof(&self) {
         self.ldisc.lock_irqsave().set_input_eof();
-        self.read_wait.wake_up_interruptible_all();
+        self.read_wait
+            .wake_up_poll((POLLIN | POLLRDNORM | POLLHUP) as usize);
     }
 
     /// Bytes a read could return now (`FIONREAD`).
