@@ -422,3 +422,105 @@ fn mount_and_umount_ramfs() {
     });
     assert_eq!(r, (Some(ENOENT), Err(EBUSY), true, true));
 }
+
+/// Run `f(i)` on `n` kernel threads spread over the CPUs; wait for all.
+fn on_threads(n: usize, f: impl Fn(usize) + Send + Sync + 'static) {
+    use kernel::kernel::kthread::kthread_create_on_cpu;
+    use kernel::kernel::sched::completion::Completion;
+    let f = Arc::new(f);
+    let cpus = kernel::kernel().nr_cpus();
+    let dones: Vec<_> = (0..n)
+        .map(|i| {
+            let done = Arc::new(Completion::new());
+            let (d2, f2) = (Arc::clone(&done), Arc::clone(&f));
+            let t = kthread_create_on_cpu(
+                move || {
+                    f2(i);
+                    d2.complete();
+                    0
+                },
+                i % cpus,
+                &format!("vfs_worker/{i}"),
+            );
+            kernel::kernel::sched::wake_up_process(&t);
+            done
+        })
+        .collect();
+    for d in dones {
+        d.wait_for_completion();
+    }
+}
+
+#[test]
+fn concurrent_namespace_changes_and_shared_positions() {
+    let (r, _) = run(config(2), || {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // Racing mkdirs of one name: exactly one wins.
+        let won = Arc::new(AtomicUsize::new(0));
+        let lost = Arc::new(AtomicUsize::new(0));
+        let (w, l) = (Arc::clone(&won), Arc::clone(&lost));
+        on_threads(8, move |_| match vfs_mkdir("/tmp/race", 0o755) {
+            Ok(()) => {
+                w.fetch_add(1, Ordering::SeqCst);
+            }
+            Err(e) => {
+                assert_eq!(e, EEXIST);
+                l.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        // Racing creates of distinct names in one directory.
+        on_threads(8, |i| {
+            for j in 0..25 {
+                drop(
+                    vfs_open(
+                        &format!("/tmp/race/f{i}_{j}"),
+                        O_CREAT | O_EXCL | O_WRONLY,
+                        0o600,
+                    )
+                    .unwrap(),
+                );
+            }
+        });
+        let entries = names("/tmp/race").len();
+        // O_APPEND writers on both CPUs: every record lands whole.
+        on_threads(4, |i| {
+            let f = vfs_open("/tmp/log", O_CREAT | O_WRONLY | O_APPEND, 0o644).unwrap();
+            let rec = vec![b'a' + i as u8; 100];
+            for _ in 0..50 {
+                assert_eq!(kernel_write(&f, &rec).unwrap(), 100);
+            }
+        });
+        let f = vfs_open("/tmp/log", O_RDONLY, 0).unwrap();
+        let mut all = vec![0u8; 30_000];
+        let n = kernel_read(&f, &mut all).unwrap();
+        let whole = all[..n].chunks(100).all(|c| c.iter().all(|&b| b == c[0]));
+        // One shared file, readers on both CPUs: f_pos_lock hands each
+        // read a distinct range, so every byte is read exactly once.
+        let shared = vfs_open("/tmp/log", O_RDONLY, 0).unwrap();
+        let total = Arc::new(AtomicUsize::new(0));
+        let (s2, t2) = (Arc::clone(&shared), Arc::clone(&total));
+        on_threads(4, move |_| {
+            let mut b = [0u8; 100];
+            loop {
+                let k = kernel_read(&s2, &mut b).unwrap();
+                if k == 0 {
+                    break;
+                }
+                t2.fetch_add(k, Ordering::SeqCst);
+            }
+        });
+        (
+            won.load(Ordering::SeqCst),
+            lost.load(Ordering::SeqCst),
+            entries,
+            n,
+            whole,
+            total.load(Ordering::SeqCst),
+        )
+    });
+    assert_eq!((r.0, r.1), (1, 7));
+    assert_eq!(r.2, 2 + 8 * 25);
+    assert_eq!(r.3, 4 * 50 * 100);
+    assert!(r.4, "an O_APPEND record was torn");
+    assert_eq!(r.5, 4 * 50 * 100);
+}

@@ -289,3 +289,37 @@ fn poll_masks_and_poll_wakeup() {
     assert_eq!(r.7, POLLHUP);
     assert_eq!(r.8 & POLLERR, POLLERR);
 }
+
+#[test]
+fn a_signal_ends_a_blocked_read_with_erestartsys() {
+    let (r, _) = run(config(2), || {
+        let (rd, _wr) = do_pipe2(0).unwrap();
+        let res = Arc::new(parking_lot::Mutex::new(None));
+        let (r2, rd2) = (Arc::clone(&res), Arc::clone(&rd));
+        let done = Arc::new(Completion::new());
+        let d2 = Arc::clone(&done);
+        let t = kthread_create_on_cpu(
+            move || {
+                let mut b = [0u8; 8];
+                *r2.lock() = Some(kernel_read(&rd2, &mut b));
+                d2.complete();
+                0
+            },
+            1,
+            "sig_reader",
+        );
+        wake_up_process(&t);
+        let pipe = file_pipe(&rd).unwrap();
+        for _ in 0..2000 {
+            if !pipe.rd_wait.is_empty() {
+                break;
+            }
+            msleep(1);
+        }
+        t.set_sigpending(true);
+        done.wait_for_completion();
+        let got = res.lock().take();
+        got
+    });
+    assert_eq!(r, Some(Err(ERESTARTSYS)));
+}
