@@ -5,6 +5,7 @@
 //! UART with a memory backend, input arriving by interrupt.
 
 use kernel::drivers::tty::*;
+use kernel::fs::ioctl::do_vfs_ioctl;
 use kernel::fs::iov_iter::KernelUserMemory;
 use kernel::fs::*;
 use kernel::kernel::kthread::kthread_create_on_cpu;
@@ -288,6 +289,25 @@ fn console_over_the_simulated_uart() {
         m2.hang_up();
         let last = read_str(&con, 100).unwrap();
         let eof = read_str(&con, 100).unwrap();
+        // Generic ioctls through the descriptor table.
+        let files = FilesStruct::new();
+        let fd = files.install(Arc::clone(&con), 0).unwrap();
+        let um = KernelUserMemory::new(0x2000, 64);
+        do_vfs_ioctl(&files, fd, FIOCLEX, 0, &um).unwrap();
+        let cloexec = files.get_close_on_exec(fd).unwrap();
+        um.write(0x2000, &1i32.to_ne_bytes()).unwrap();
+        do_vfs_ioctl(&files, fd, FIONBIO, 0x2000, &um).unwrap();
+        let nb = con.flags() & O_NONBLOCK != 0;
+        // Hung up: end of file wins over EAGAIN.
+        let again = read_str(&con, 10);
+        let via_table = do_vfs_ioctl(&files, fd, TCGETS, 0x2000, &um);
+        let bad_fd = do_vfs_ioctl(&files, 77, TCGETS, 0x2000, &um).err();
+        files.close_all();
+        assert!(cloexec && nb);
+        assert_eq!(
+            (again, via_table, bad_fd),
+            (Ok(String::new()), Ok(0), Some(EBADF))
+        );
         (line, got, last, eof)
     });
     assert_eq!(r.0, Some(Ok("root\n".into())));

@@ -161,6 +161,10 @@ pub const TIOCSWINSZ: u32 = 0x5414;
 pub const FIONREAD: u32 = 0x541B;
 pub const TIOCINQ: u32 = FIONREAD;
 pub const TIOCNOTTY: u32 = 0x5422;
+pub const FIONBIO: u32 = 0x5421;
+pub const FIONCLEX: u32 = 0x5450;
+pub const FIOCLEX: u32 = 0x5451;
+pub const FIOASYNC: u32 = 0x5452;
 pub const TIOCGSID: u32 = 0x5429;
 
 // TCFLSH arguments.

@@ -9,6 +9,7 @@ pub mod fdtable;
 pub mod file;
 pub mod fs_struct;
 pub mod inode;
+pub mod ioctl;
 pub mod iov_iter;
 pub mod mount;
 pub mod namei;
@@ -25,6 +26,7 @@ pub use fdtable::FilesStruct;
 pub use file::{File, FileOperations, Kiocb};
 pub use fs_struct::FsStruct;
 pub use inode::{Inode, Kstat};
+pub use ioctl::{do_vfs_ioctl, vfs_ioctl};
 pub use iov_iter::{IoVec, IovIter, UBuf, UserMemory};
 pub use mount::{Path, Vfs};
 pub use namei::{

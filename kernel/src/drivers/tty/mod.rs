@@ -432,17 +432,10 @@ pub static TTY_FOPS: FileOperations = FileOperations {
     ..FileOperations::EMPTY
 };
 
-/// `vfs_ioctl()`: a file's `unlocked_ioctl`, `ENOTTY` without one.
-pub fn vfs_ioctl(file: &File, cmd: u32, arg: u64, mem: &dyn UserMemory) -> Result<i64, Errno> {
-    match file.f_op.unlocked_ioctl {
-        Some(f) => f(file, cmd, arg, mem),
-        None => Err(ENOTTY),
-    }
-}
-
 /// `tty_init()`: the tty device numbers and the console.
 pub fn tty_init() -> Result<(), Errno> {
-    register_chrdev_region(TTYAUX_MAJOR, 0, 2, "/dev/tty", &TTY_FOPS)?;
+    register_chrdev_region(TTYAUX_MAJOR, 0, 1, "/dev/tty", &TTY_FOPS)?;
+    register_chrdev_region(TTYAUX_MAJOR, 1, 1, "/dev/console", &TTY_FOPS)?;
     register_chrdev_region(TTY_MAJOR, TTYS_MINOR_BASE, TTYS_MINORS, "ttyS", &TTY_FOPS)?;
     console::console_init()
 }
