@@ -2,7 +2,8 @@
 //!
 //! The crate is laid out like Linux: `init/` boots, `kernel/` holds the
 //! scheduler, locking, interrupts, softirqs, time and workqueues, `fs/` the
-//! proc filesystem and seq_file. The simulated machine (clock, timers,
+//! VFS (ramfs root, pipes, procfs, descriptor tables) and seq_file,
+//! `drivers/` the memory devices and the tty layer. The simulated machine (clock, timers,
 //! interrupt controller, memory) is the separate `hw` crate.
 //!
 //! Execution model (see `kernel/sched/core.rs` for the details): every

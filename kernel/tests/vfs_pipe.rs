@@ -323,3 +323,37 @@ fn a_signal_ends_a_blocked_read_with_erestartsys() {
     });
     assert_eq!(r, Some(Err(ERESTARTSYS)));
 }
+
+#[test]
+fn pipe_ping_pong_is_reproducible_in_deterministic_mode() {
+    fn once(seed: u64) -> Vec<u8> {
+        let mut cfg = config(2);
+        cfg.deterministic = true;
+        cfg.seed = seed;
+        let (r, _) = run(cfg, || {
+            let (rd, wr) = do_pipe2(0).unwrap();
+            let (rd2, wr2) = do_pipe2(0).unwrap();
+            // Echo server on CPU 1: reads a byte, answers byte + 1.
+            let done = spawn_on(1, "echo", move || {
+                let mut b = [0u8; 1];
+                while kernel_read(&rd, &mut b).unwrap() == 1 {
+                    kernel_write(&wr2, &[b[0] + 1]).unwrap();
+                }
+            });
+            let mut seen = Vec::new();
+            let mut b = [0u8; 1];
+            for i in 0..20u8 {
+                kernel_write(&wr, &[i * 2]).unwrap();
+                assert_eq!(kernel_read(&rd2, &mut b).unwrap(), 1);
+                seen.push(b[0]);
+            }
+            drop(wr);
+            done.wait_for_completion();
+            seen
+        });
+        r
+    }
+    let a = once(7);
+    assert_eq!(a, (0..20u8).map(|i| i * 2 + 1).collect::<Vec<_>>());
+    assert_eq!(once(7), a);
+}

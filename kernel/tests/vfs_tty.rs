@@ -317,3 +317,51 @@ fn console_over_the_simulated_uart() {
     // Not a terminal: no echo of the input; output post-processed.
     assert_eq!(mem.output(), b"login: ");
 }
+
+#[test]
+fn vtime_inter_byte_timer_and_poll() {
+    let (r, _) = run(config(2), || {
+        use kernel::fs::select::{do_poll, PollEntry};
+        use uapi::poll::*;
+        let (_line, tty, f) = serial();
+        let mut raw = TTY_STD_TERMIOS;
+        raw.make_raw();
+        // VMIN 10, VTIME 1: blocks for the first byte, then returns what
+        // arrived once 100 ms pass without another.
+        raw.c_cc[VMIN] = 10;
+        raw.c_cc[VTIME] = 1;
+        tty.set_termios(raw);
+        let (f2, t2) = (Arc::clone(&f), Arc::clone(&tty));
+        let done = Arc::new(Completion::new());
+        let d2 = Arc::clone(&done);
+        let t = kthread_create_on_cpu(
+            move || {
+                msleep(30);
+                t2.receive_buf(b"ab");
+                d2.complete();
+                0
+            },
+            1,
+            "typist",
+        );
+        wake_up_process(&t);
+        let got = read_str(&f2, 64).unwrap();
+        done.wait_for_completion();
+        // poll: not readable, then readable once a line is complete.
+        tty.set_termios(TTY_STD_TERMIOS);
+        let mut e = vec![PollEntry {
+            file: Some(Arc::clone(&f)),
+            events: POLLIN,
+            revents: 0,
+        }];
+        let none = do_poll(&mut e, Some(0)).unwrap();
+        tty.receive_buf(b"half");
+        let still = do_poll(&mut e, Some(0)).unwrap();
+        tty.receive_buf(b"\n");
+        let ready = do_poll(&mut e, Some(0)).unwrap();
+        (got, none, still, ready, e[0].revents)
+    });
+    assert_eq!(r.0, "ab");
+    assert_eq!((r.1, r.2, r.3), (0, 0, 1));
+    assert_eq!(r.4, uapi::poll::POLLIN);
+}
