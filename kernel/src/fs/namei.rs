@@ -433,6 +433,10 @@ pub fn do_filp_open(
         let Last::Norm(last) = &parent.last else {
             return Err(EISDIR);
         };
+        // open_last_lookups(): O_CREAT with a trailing slash is EISDIR.
+        if parent.trailing_slash {
+            return Err(EISDIR);
+        }
         let dir = parent.path.inode().ok_or(ENOENT)?;
         let g = dir.i_rwsem.lock();
         let d = lookup_one_locked(&parent.path.dentry, last)?;
@@ -441,9 +445,6 @@ pub fn do_filp_open(
             dentry: Arc::clone(&d),
         };
         if d.is_negative() {
-            if parent.trailing_slash {
-                return Err(EISDIR);
-            }
             let create = dir.i_op.create.ok_or(EACCES)?;
             create(&dir, &d, S_IFREG | (mode & !fs.umask() & S_IALLUGO))?;
             parent.path.dentry.hash_child(&d);
@@ -457,9 +458,6 @@ pub fn do_filp_open(
             let inode = p.inode().ok_or(ENOENT)?;
             if inode.is_dir() {
                 return Err(EISDIR);
-            }
-            if parent.trailing_slash {
-                return Err(ENOTDIR);
             }
         }
         p
