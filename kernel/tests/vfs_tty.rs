@@ -365,3 +365,38 @@ fn vtime_inter_byte_timer_and_poll() {
     assert_eq!((r.1, r.2, r.3), (0, 0, 1));
     assert_eq!(r.4, uapi::poll::POLLIN);
 }
+
+#[test]
+fn console_on_host_descriptors_end_to_end() {
+    use std::io::{Read, Write};
+    use std::os::unix::io::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    // The "host terminal": socket pairs standing in for stdin and stdout.
+    let (guest_in, mut host_keyboard) = UnixStream::pair().unwrap();
+    let (guest_out, mut host_screen) = UnixStream::pair().unwrap();
+    let mut cfg = config(2);
+    cfg.tty_console = hw::ConsoleBackend::HostFds {
+        rx: guest_in.as_raw_fd(),
+        tx: guest_out.as_raw_fd(),
+    };
+    let typist = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        host_keyboard.write_all(b"echo from host\n").unwrap();
+        // Closing the keyboard is the end of input.
+        drop(host_keyboard);
+    });
+    let (r, out) = run(cfg, || {
+        let con = vfs_open("/dev/console", O_RDWR, 0).unwrap();
+        let line = read_str(&con, 100).unwrap();
+        let eof = read_str(&con, 100).unwrap();
+        kernel_write(&con, format!("got: {line}").as_bytes()).unwrap();
+        (line, eof)
+    });
+    typist.join().unwrap();
+    assert_eq!(r, ("echo from host\n".to_string(), String::new()));
+    assert_eq!(out.threads_leaked, 0);
+    drop(guest_out);
+    let mut screen = String::new();
+    host_screen.read_to_string(&mut screen).unwrap();
+    assert_eq!(screen, "got: echo from host\r\n");
+}

@@ -7,10 +7,17 @@
 //! Invariant: the ranges registered under one major never overlap.
 
 use super::file::FileOperations;
-use super::mount::CharDevRegion;
 use crate::kernel;
 use uapi::errno::{Errno, EBUSY, EINVAL, ENXIO};
 use uapi::fcntl::{major, minor};
+
+/// Character device table entry: minors `[base, base + count)` of `major`.
+pub(crate) struct CharDevRegion {
+    pub base: u32,
+    pub count: u32,
+    pub name: String,
+    pub fops: &'static super::file::FileOperations,
+}
 
 /// `register_chrdev_region()` + `cdev_add()`.
 pub fn register_chrdev_region(

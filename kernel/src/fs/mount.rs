@@ -130,14 +130,6 @@ fn key(mnt: &Arc<VfsMount>, d: &Arc<Dentry>) -> MountKey {
     (Arc::as_ptr(mnt) as usize, Arc::as_ptr(d) as usize)
 }
 
-/// Character device table entry: minors `[base, base + count)` of `major`.
-pub(crate) struct CharDevRegion {
-    pub base: u32,
-    pub count: u32,
-    pub name: String,
-    pub fops: &'static super::file::FileOperations,
-}
-
 /// The VFS state of one kernel.
 #[derive(Default)]
 pub struct Vfs {
@@ -153,7 +145,7 @@ pub struct Vfs {
     /// Installed by the process layer: the current task's fs_struct.
     current_fs_hook: RwLock<Option<CurrentFsFn>>,
     /// `cdev_map`: major → regions.
-    pub(crate) chrdevs: RwLock<BTreeMap<u32, Vec<CharDevRegion>>>,
+    pub(crate) chrdevs: RwLock<BTreeMap<u32, Vec<super::char_dev::CharDevRegion>>>,
     /// The internal pipefs mount (`pipe_mnt`).
     pipe_mnt: OnceLock<Arc<VfsMount>>,
 }
