@@ -53,6 +53,8 @@ pub struct BootConfig {
     /// Built-in init commands run by the default init (until user space
     /// exists): `insmod`, `rmmod`, `lsmod`, `modinfo`, `sleep`, `cat`.
     pub commands: Vec<String>,
+    /// What the console tty (/dev/console) is connected to.
+    pub tty_console: hw::ConsoleBackend,
 }
 
 impl Default for BootConfig {
@@ -67,6 +69,7 @@ impl Default for BootConfig {
             init: None,
             show: Vec::new(),
             commands: Vec::new(),
+            tty_console: hw::ConsoleBackend::Null,
         }
     }
 }
@@ -159,6 +162,10 @@ pub struct Kernel {
     pub(crate) might_sleep_last: AtomicU64,
     pub procfs: ProcFs,
     pub debugfs: ProcFs,
+
+    // Files: mounts, filesystems, character devices.
+    pub vfs: crate::fs::Vfs,
+    pub tty: crate::drivers::tty::TtyDrivers,
 
     // Life cycle.
     pub(crate) threads: Mutex<Vec<JoinHandle<()>>>,
@@ -313,6 +320,8 @@ impl Kernel {
             might_sleep_last: AtomicU64::new(0),
             procfs: ProcFs::new(true),
             debugfs: ProcFs::new(false),
+            vfs: crate::fs::Vfs::new(),
+            tty: crate::drivers::tty::TtyDrivers::new(std::mem::take(&mut cfg.tty_console)),
             threads: Mutex::new(Vec::new()),
             live_threads: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             halting: AtomicBool::new(false),
