@@ -56,6 +56,7 @@ pub fn vfs_caches_init(k: &Kernel) -> Result<(), Errno> {
     vfs.register_filesystem(&ramfs::RAMFS_FS_TYPE)?;
     vfs.register_filesystem(&procfs_vfs::PROC_FS_TYPE)?;
     vfs.register_filesystem(&procfs_vfs::DEBUGFS_FS_TYPE)?;
+    vfs.register_filesystem(&procfs_vfs::TRACEFS_FS_TYPE)?;
     vfs.register_filesystem(&pipe::PIPEFS_FS_TYPE)?;
     vfs.mount_root("rootfs")?;
     let fs = vfs.init_fs().ok_or(uapi::errno::ENOENT)?;
@@ -69,6 +70,7 @@ pub fn vfs_caches_init(k: &Kernel) -> Result<(), Errno> {
         ("/sys", 0o555),
         ("/sys/kernel", 0o755),
         ("/sys/kernel/debug", 0o700),
+        ("/sys/kernel/tracing", 0o700),
     ] {
         vfs_mkdir_at(&fs, None, d, mode)?;
         // mkdir applies the umask; these modes are meant exactly.
@@ -81,6 +83,8 @@ pub fn vfs_caches_init(k: &Kernel) -> Result<(), Errno> {
     vfs.do_mount("proc", "proc", &proc_dir)?;
     let dbg = namei::path_lookupat(&fs, None, "/sys/kernel/debug")?;
     vfs.do_mount("debugfs", "debugfs", &dbg)?;
+    let tr = namei::path_lookupat(&fs, None, "/sys/kernel/tracing")?;
+    vfs.do_mount("tracefs", "tracefs", &tr)?;
     crate::drivers::char::mem::chr_dev_init()?;
     crate::drivers::tty::tty_init()?;
     for (name, ma, mi, mode) in [

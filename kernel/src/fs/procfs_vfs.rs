@@ -1,7 +1,7 @@
 //! The proc filesystem as a mountable filesystem: adapts the kernel's
 //! `ProcFs` entry tree (fs/proc/) to inodes, dentries and files, so that
 //! `/proc` is reached by ordinary path walks, `open`, `read` and
-//! `getdents64`. The same adapter mounts the debugfs tree.
+//! `getdents64`. The same adapter mounts the debugfs and tracefs trees.
 //!
 //! Mechanism: each inode remembers its path inside the tree; `lookup`
 //! asks the tree (`ProcFs::stat`) and the superblock has
@@ -28,10 +28,17 @@ use uapi::fcntl::*;
 
 pub const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 pub const DEBUGFS_MAGIC: u64 = 0x6462_6720;
+pub const TRACEFS_MAGIC: u64 = 0x7472_6163;
 
 pub static PROC_FS_TYPE: FileSystemType = FileSystemType {
     name: "proc",
     mount: proc_mount,
+    nodev: true,
+};
+
+pub static TRACEFS_FS_TYPE: FileSystemType = FileSystemType {
+    name: "tracefs",
+    mount: tracefs_mount,
     nodev: true,
 };
 
@@ -46,6 +53,7 @@ pub static DEBUGFS_FS_TYPE: FileSystemType = FileSystemType {
 enum Tree {
     Proc,
     Debug,
+    Trace,
 }
 
 /// Per-inode data: the entry's path inside the tree.
@@ -59,6 +67,7 @@ fn with_tree<R>(t: Tree, f: impl FnOnce(&ProcFs) -> R) -> R {
     match t {
         Tree::Proc => f(&k.procfs),
         Tree::Debug => f(&k.debugfs),
+        Tree::Trace => f(&k.tracefs),
     }
 }
 
@@ -146,6 +155,10 @@ fn proc_mount(fs_type: &'static FileSystemType, _dev: &str) -> Result<Arc<Dentry
 
 fn debugfs_mount(fs_type: &'static FileSystemType, _dev: &str) -> Result<Arc<Dentry>, Errno> {
     mount_tree(fs_type, Tree::Debug, DEBUGFS_MAGIC)
+}
+
+fn tracefs_mount(fs_type: &'static FileSystemType, _dev: &str) -> Result<Arc<Dentry>, Errno> {
+    mount_tree(fs_type, Tree::Trace, TRACEFS_MAGIC)
 }
 
 fn node(inode: &Inode) -> Result<&ProcNode, Errno> {
