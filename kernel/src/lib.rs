@@ -15,6 +15,7 @@
 //! Linux kernel, which is what lets an RCU read-side section cost nothing.
 
 pub mod drivers;
+pub mod events;
 pub mod fs;
 pub mod init;
 #[allow(clippy::module_inception)]

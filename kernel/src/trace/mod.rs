@@ -92,6 +92,12 @@ pub struct TraceEvent {
     pub key: AtomicU32,
 }
 
+impl std::fmt::Debug for TraceEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.system, self.name)
+    }
+}
+
 impl TraceEvent {
     /// Is the event on in any kernel? The whole cost of a disabled event.
     #[inline(always)]
@@ -177,8 +183,24 @@ impl RecordWriter {
 pub const DEFAULT_BUFFER_KB: usize = 1408;
 
 /// A kernel's tracing state.
+/// A probe attached to an event: called with each record, in the emitting
+/// context (possibly hardirq), under `rcu_read_lock()`.
+pub struct Probe {
+    id: u64,
+    func: Box<dyn Fn(&Record) + Send + Sync>,
+}
+
+/// What `register_trace_probe` returns, for `unregister_trace_probe`.
+pub struct ProbeHandle {
+    ev: &'static TraceEvent,
+    id: u64,
+}
+
 pub struct Tracing {
     enabled: Box<[AtomicBool]>,
+    probes: Box<[crate::kernel::rcu::RcuList<Probe>]>,
+    nr_probes: Box<[AtomicU32]>,
+    next_probe: AtomicU64,
     filters: Box<[RwLock<Option<Arc<filter::Filter>>>]>,
     buffers: RwLock<Arc<PerCpu<ArrayQueue<Record>>>>,
     buffer_kb: AtomicU32,
@@ -197,6 +219,12 @@ impl Tracing {
     pub fn new(nr_cpus: usize, buffer_kb: usize) -> Self {
         Tracing {
             enabled: events::ALL.iter().map(|_| AtomicBool::new(false)).collect(),
+            probes: events::ALL
+                .iter()
+                .map(|_| crate::kernel::rcu::RcuList::new())
+                .collect(),
+            nr_probes: events::ALL.iter().map(|_| AtomicU32::new(0)).collect(),
+            next_probe: AtomicU64::new(1),
             filters: events::ALL.iter().map(|_| RwLock::new(None)).collect(),
             buffers: RwLock::new(Arc::new(PerCpu::new(nr_cpus, |_| {
                 ArrayQueue::new(entries_for_kb(buffer_kb))
@@ -232,6 +260,37 @@ impl Tracing {
     pub fn disable_all(&self) {
         for ev in events::ALL {
             self.set_enabled(ev, false);
+            let n = self.nr_probes[ev.id as usize].swap(0, Ordering::AcqRel);
+            ev.key.fetch_sub(n, Ordering::AcqRel);
+        }
+    }
+
+    /// `tracepoint_probe_register()`: call `func` for every `ev` record of
+    /// this kernel, whether or not the event is enabled for the buffer.
+    pub fn register_probe(
+        &self,
+        ev: &'static TraceEvent,
+        func: impl Fn(&Record) + Send + Sync + 'static,
+    ) -> ProbeHandle {
+        let id = self.next_probe.fetch_add(1, Ordering::Relaxed);
+        self.probes[ev.id as usize].add(Probe {
+            id,
+            func: Box::new(func),
+        });
+        self.nr_probes[ev.id as usize].fetch_add(1, Ordering::AcqRel);
+        ev.key.fetch_add(1, Ordering::AcqRel);
+        ProbeHandle { ev, id }
+    }
+
+    /// `tracepoint_probe_unregister()`: the probe may still be running on
+    /// another CPU until a grace period passes (its memory is freed then);
+    /// `tracepoint_synchronize_unregister()` is `synchronize_rcu()`.
+    pub fn unregister_probe(&self, h: ProbeHandle) {
+        let ev = h.ev;
+        if let Some(old) = self.probes[ev.id as usize].remove(|p| p.id == h.id) {
+            self.nr_probes[ev.id as usize].fetch_sub(1, Ordering::AcqRel);
+            ev.key.fetch_sub(1, Ordering::AcqRel);
+            old.free_after_gp();
         }
     }
 
@@ -346,7 +405,9 @@ fn trace_slow(ev: &'static TraceEvent, fill: impl FnOnce(&mut RecordWriter)) {
 
 fn emit(k: &Kernel, ev: &'static TraceEvent, fill: impl FnOnce(&mut RecordWriter)) {
     let t = &k.tracing;
-    if !t.is_enabled(ev) || !t.tracing_on.load(Ordering::Relaxed) {
+    let buffered = t.is_enabled(ev) && t.tracing_on.load(Ordering::Relaxed);
+    let probed = t.nr_probes[ev.id as usize].load(Ordering::Acquire) > 0;
+    if !buffered && !probed {
         return;
     }
     let mut w = RecordWriter { data: [0; PAYLOAD] };
@@ -387,6 +448,15 @@ fn emit(k: &Kernel, ev: &'static TraceEvent, fill: impl FnOnce(&mut RecordWriter
         comm: c16,
         data: w.data,
     };
+    if probed {
+        let g = crate::kernel::rcu::rcu_read_lock();
+        for p in t.probes[ev.id as usize].iter(&g) {
+            (p.func)(&rec);
+        }
+    }
+    if !buffered {
+        return;
+    }
     // filter_check_discard()
     let f = t.filters[ev.id as usize].read().clone();
     if f.is_some_and(|f| !f.matches(&rec)) {

@@ -584,6 +584,21 @@ pub fn set_cpus_allowed(p: &Arc<Task>, mask: u64) -> Result<(), Errno> {
     Ok(())
 }
 
+/// `task_sched_runtime()`: CPU time `p` has used, including the current
+/// stint if it is running now.
+pub fn task_sched_runtime(k: &Kernel, p: &Arc<Task>) -> u64 {
+    let rq = k.rqs.per_cpu(p.cpu());
+    let g = rq.inner.lock();
+    let mut t = p.sum_exec_runtime();
+    if Arc::ptr_eq(&g.curr, p) {
+        t += k
+            .clock
+            .now_ns()
+            .saturating_sub(p.se.exec_start.load(Ordering::Relaxed));
+    }
+    t
+}
+
 /// `task_curr()`: is `p` running on its CPU right now?
 pub fn task_curr(k: &Kernel, p: &Arc<Task>) -> bool {
     Arc::ptr_eq(&k.rqs.per_cpu(p.cpu()).inner.lock().curr, p)

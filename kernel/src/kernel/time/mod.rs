@@ -87,11 +87,13 @@ pub fn msleep_interruptible(ms: u64) -> u64 {
     jiffies_to_msecs(left)
 }
 
-/// `ndelay`/`udelay`/`mdelay`: spin on the clock (no sleeping).
+/// `ndelay`/`udelay`/`mdelay`: spin on the clock (no sleeping); interrupts
+/// are taken meanwhile unless the caller disabled them.
 pub fn ndelay(ns: u64) {
     let k = kernel();
     let end = k.clock.now_ns() + ns;
     while k.clock.now_ns() < end {
+        crate::kernel::irq::irq_point();
         crate::kernel::smp::cpu_relax();
     }
 }
