@@ -14,8 +14,10 @@
 
 pub mod clock;
 pub mod irqchip;
+pub mod physmem;
 pub mod timerq;
 
 pub use clock::Clock;
 pub use irqchip::{CpuKick, InterruptController, Vector};
+pub use physmem::PhysMem;
 pub use timerq::TimerQueue;
