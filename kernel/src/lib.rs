@@ -1,1 +1,3 @@
 //! usk kernel (skeleton)
+
+pub mod mm;

@@ -1,0 +1,203 @@
+//! The stack depot: Linux's lib/stackdepot.c.
+//!
+//! Mechanism: call chains are stored once. A chain is hashed; a hash table
+//! of buckets maps the hash to the chains already stored, and a new chain is
+//! appended to the pool and given a small integer handle. Callers such as
+//! page_owner keep only the 4-byte handle per page, which is what makes
+//! recording the allocating chain of *every* page affordable (seed 003
+//! notes the original patch was "a major memory consumer in its own right").
+//! Lookups take a shared lock; only an unseen chain takes the exclusive one.
+//! Symbol names are resolved lazily, when a chain is printed, and cached.
+//!
+//! Invariants: handle 0 means "no stack"; handle h ≥ 1 names pool entry
+//! h − 1 forever (entries are never removed, as in Linux); equal chains
+//! always get equal handles.
+
+use parking_lot::{Mutex, RwLock};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// `depot_stack_handle_t`.
+pub type DepotStackHandle = u32;
+
+#[derive(Default)]
+struct Pool {
+    buckets: HashMap<u64, Vec<DepotStackHandle>>,
+    stacks: Vec<Arc<[usize]>>,
+}
+
+/// The depot.
+#[derive(Default)]
+pub struct StackDepot {
+    pool: RwLock<Pool>,
+    symbols: Mutex<HashMap<usize, Option<(String, usize)>>>,
+}
+
+fn hash_stack(entries: &[usize]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    entries.hash(&mut h);
+    h.finish()
+}
+
+impl StackDepot {
+    /// `stack_depot_save()`.
+    pub fn save(&self, entries: &[usize]) -> DepotStackHandle {
+        if entries.is_empty() {
+            return 0;
+        }
+        let h = hash_stack(entries);
+        {
+            let p = self.pool.read();
+            if let Some(b) = p.buckets.get(&h) {
+                for &hd in b {
+                    if &*p.stacks[hd as usize - 1] == entries {
+                        return hd;
+                    }
+                }
+            }
+        }
+        let mut p = self.pool.write();
+        if let Some(b) = p.buckets.get(&h) {
+            for &hd in b {
+                if &*p.stacks[hd as usize - 1] == entries {
+                    return hd;
+                }
+            }
+        }
+        p.stacks.push(entries.into());
+        let hd = p.stacks.len() as DepotStackHandle;
+        p.buckets.entry(h).or_default().push(hd);
+        hd
+    }
+
+    /// `stack_depot_fetch()`.
+    pub fn fetch(&self, handle: DepotStackHandle) -> Option<Arc<[usize]>> {
+        let p = self.pool.read();
+        p.stacks.get((handle as usize).checked_sub(1)?).cloned()
+    }
+
+    /// Number of unique stacks stored.
+    pub fn len(&self) -> usize {
+        self.pool.read().stacks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn resolve(&self, ip: usize) -> Option<(String, usize)> {
+        if let Some(r) = self.symbols.lock().get(&ip) {
+            return r.clone();
+        }
+        let mut out = None;
+        backtrace::resolve(ip as *mut std::ffi::c_void, |sym| {
+            if out.is_none() {
+                if let Some(n) = sym.name() {
+                    let off = sym.addr().map(|a| ip.wrapping_sub(a as usize)).unwrap_or(0);
+                    out = Some((short_symbol(&format!("{n:#}")), off));
+                }
+            }
+        });
+        self.symbols.lock().insert(ip, out.clone());
+        out
+    }
+
+    /// `stack_depot_snprint(handle, buf, size, 0)`: one `" %pS\n"` line per
+    /// frame; frames of the capture machinery itself are left out.
+    pub fn snprint(&self, handle: DepotStackHandle) -> String {
+        let Some(st) = self.fetch(handle) else {
+            return String::new();
+        };
+        let mut s = String::new();
+        for &ip in st.iter() {
+            match self.resolve(ip) {
+                Some((name, off)) => {
+                    if is_capture_frame(&name) {
+                        continue;
+                    }
+                    s.push_str(&format!(" {name}+{off:#x}\n"));
+                }
+                None => s.push_str(&format!(" {ip:#x}\n")),
+            }
+        }
+        s
+    }
+}
+
+fn is_capture_frame(name: &str) -> bool {
+    name.starts_with("backtrace")
+        || name == "save_stack"
+        || name == "set_page_owner"
+        || name == "trace"
+        || name.starts_with("trace_")
+}
+
+/// A demangled Rust path, shortened the way a kernel symbol reads:
+/// `kernel::mm::page_alloc::<impl kernel::mm::Mm>::__alloc_pages` →
+/// `__alloc_pages`; closures keep their parent (`run::{{closure}}`).
+pub fn short_symbol(full: &str) -> String {
+    let s = full.trim();
+    // strip a trailing ::h0123456789abcdef hash
+    let s = match s.rfind("::h") {
+        Some(i) if s.len() - i == 19 && s[i + 3..].chars().all(|c| c.is_ascii_hexdigit()) => &s[..i],
+        _ => s,
+    };
+    // split on :: outside <...>
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut cur = String::new();
+    let b: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            '<' => depth += 1,
+            '>' => depth -= 1,
+            ':' if depth == 0 && i + 1 < b.len() && b[i + 1] == ':' => {
+                parts.push(std::mem::take(&mut cur));
+                i += 2;
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(b[i]);
+        i += 1;
+    }
+    parts.push(cur);
+    let parts: Vec<&String> = parts.iter().filter(|p| !p.starts_with('<')).collect();
+    match parts.as_slice() {
+        [] => s.to_string(),
+        [.., a, b] if b.starts_with("{{closure") => format!("{a}::{b}"),
+        [.., b] => b.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedup_and_fetch() {
+        let d = StackDepot::default();
+        let a = d.save(&[1, 2, 3]);
+        let b = d.save(&[1, 2, 4]);
+        let c = d.save(&[1, 2, 3]);
+        assert_eq!(a, c);
+        assert_ne!(a, b);
+        assert_eq!(d.save(&[]), 0);
+        assert_eq!(&*d.fetch(b).unwrap(), &[1, 2, 4]);
+        assert!(d.fetch(0).is_none());
+        assert!(d.fetch(99).is_none());
+        assert_eq!(d.len(), 2);
+    }
+
+    #[test]
+    fn symbols() {
+        assert_eq!(
+            short_symbol("kernel::mm::page_alloc::<impl kernel::mm::Mm>::__alloc_pages::h0123456789abcdef"),
+            "__alloc_pages"
+        );
+        assert_eq!(short_symbol("usk::exp::run::{{closure}}"), "run::{{closure}}");
+        assert_eq!(short_symbol("main"), "main");
+    }
+}
