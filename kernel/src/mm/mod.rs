@@ -466,3 +466,103 @@ impl Mm {
 
 #[cfg(test)]
 mod tests;
+
+/// What [`Mm::verify`] counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FreeCounts {
+    pub buddy_pages: usize,
+    pub pcp_pages: usize,
+}
+
+impl Mm {
+    /// Checks the allocator's invariants (for tests, experiments and
+    /// debugging; takes every lock in turn, so call it on a quiet system):
+    /// every listed block is a correctly tagged, aligned, in-zone buddy head
+    /// on the list its `index` names; no two free blocks or per-CPU pages
+    /// overlap; `nr_free` and `nr_free_pages` match the lists.
+    pub fn verify(&self) -> Result<FreeCounts, String> {
+        let mut seen = vec![false; self.mem_map.len()];
+        let mut pcp_pages = 0;
+        let mut buddy_pages = 0;
+        for n in &self.nodes {
+            for z in n.zones.iter().filter(|z| z.populated()) {
+                for (cpu, pcp) in z.pcp.iter().enumerate() {
+                    let pcp = pcp.lock();
+                    let mut c = 0;
+                    for l in pcp.lists.iter() {
+                        for pfn in l.iter(&self.mem_map) {
+                            let p = &self.mem_map[pfn];
+                            if !z.contains(pfn) || p.test(PageFlag::Buddy) || p.page_ref_count() != 0 {
+                                return Err(format!("pcp page {pfn:#x} (cpu {cpu}) in bad state"));
+                            }
+                            if std::mem::replace(&mut seen[pfn], true) {
+                                return Err(format!("pcp page {pfn:#x} listed twice"));
+                            }
+                            c += 1;
+                        }
+                    }
+                    if c != pcp.count {
+                        return Err(format!("pcp count {} != listed {c}", pcp.count));
+                    }
+                    pcp_pages += c;
+                }
+                let fa = z.lock.lock();
+                let mut zone_free = 0usize;
+                for o in 0..MAX_ORDER {
+                    let mut listed = 0;
+                    let lists: Vec<(u8, &FreeList)> = fa.free_area[o]
+                        .free_list
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| (i as u8, l))
+                        .chain((o == MAX_ORDER - 1).then_some((GLOBAL_LIST, &fa.global)))
+                        .collect();
+                    for (id, l) in lists {
+                        let mut len = 0;
+                        for pfn in l.iter(&self.mem_map) {
+                            let p = &self.mem_map[pfn];
+                            if !p.test(PageFlag::Buddy)
+                                || p.buddy_order() as usize != o
+                                || p.index.load(Ordering::Relaxed) as u8 != id
+                            {
+                                return Err(format!("free block {pfn:#x} order {o} mis-tagged"));
+                            }
+                            if pfn & ((1 << o) - 1) != 0
+                                || !z.contains(pfn)
+                                || !z.contains(pfn + (1 << o) - 1)
+                            {
+                                return Err(format!("free block {pfn:#x} order {o} misplaced"));
+                            }
+                            for (i, s) in seen[pfn..pfn + (1 << o)].iter_mut().enumerate() {
+                                if std::mem::replace(s, true) {
+                                    return Err(format!("page {:#x} free twice", pfn + i));
+                                }
+                            }
+                            len += 1;
+                        }
+                        if len != l.len {
+                            return Err(format!("list length {} != walked {len}", l.len));
+                        }
+                        listed += len;
+                        zone_free += len << o;
+                    }
+                    if listed != fa.free_area[o].nr_free {
+                        return Err(format!(
+                            "zone {} order {o}: nr_free {} != listed {listed}",
+                            z.name, fa.free_area[o].nr_free
+                        ));
+                    }
+                }
+                if zone_free as i64 != z.free_pages() {
+                    return Err(format!(
+                        "zone {}: nr_free_pages {} != listed {zone_free}",
+                        z.name,
+                        z.free_pages()
+                    ));
+                }
+                buddy_pages += zone_free;
+            }
+        }
+        Ok(FreeCounts { buddy_pages, pcp_pages })
+    }
+}
