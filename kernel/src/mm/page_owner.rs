@@ -74,13 +74,15 @@ pub struct PageOwner {
 /// `save_stack()`: capture and deduplicate the current call chain.
 fn save_stack(depot: &StackDepot) -> DepotStackHandle {
     let mut ips = [0usize; PAGE_OWNER_STACK_DEPTH + CAPTURE_SKIP_MAX];
+    let mut starts = [0usize; PAGE_OWNER_STACK_DEPTH + CAPTURE_SKIP_MAX];
     let mut n = 0;
     backtrace::trace(|f| {
         ips[n] = f.ip() as usize;
+        starts[n] = f.symbol_address() as usize;
         n += 1;
         n < ips.len()
     });
-    depot.save(&ips[..n])
+    depot.save_with_starts(&ips[..n], &starts[..n])
 }
 
 impl PageOwner {

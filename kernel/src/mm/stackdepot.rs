@@ -31,7 +31,9 @@ struct Pool {
 #[derive(Default)]
 pub struct StackDepot {
     pool: RwLock<Pool>,
-    symbols: Mutex<HashMap<usize, Option<(String, usize)>>>,
+    /// Function start of every return address seen in a stored stack.
+    starts: Mutex<HashMap<usize, usize>>,
+    symbols: Mutex<HashMap<usize, Option<String>>>,
 }
 
 fn hash_stack(entries: &[usize]) -> u64 {
@@ -41,6 +43,22 @@ fn hash_stack(entries: &[usize]) -> u64 {
 }
 
 impl StackDepot {
+    /// `stack_depot_save()` with the start address of each frame's function
+    /// (so a frame prints as `function+offset`).
+    pub fn save_with_starts(&self, entries: &[usize], starts: &[usize]) -> DepotStackHandle {
+        let n = self.len();
+        let h = self.save(entries);
+        if h as usize > n {
+            let mut s = self.starts.lock();
+            for (&ip, &st) in entries.iter().zip(starts) {
+                if st != 0 && st <= ip {
+                    s.insert(ip, st);
+                }
+            }
+        }
+        h
+    }
+
     /// `stack_depot_save()`.
     pub fn save(&self, entries: &[usize]) -> DepotStackHandle {
         if entries.is_empty() {
@@ -86,37 +104,47 @@ impl StackDepot {
         self.len() == 0
     }
 
-    fn resolve(&self, ip: usize) -> Option<(String, usize)> {
+    fn resolve(&self, ip: usize) -> Option<(String, Option<usize>)> {
+        let off = self.starts.lock().get(&ip).map(|&s| ip - s);
         if let Some(r) = self.symbols.lock().get(&ip) {
-            return r.clone();
+            return r.clone().map(|n| (n, off));
         }
         let mut out = None;
-        backtrace::resolve(ip as *mut std::ffi::c_void, |sym| {
-            if out.is_none() {
-                if let Some(n) = sym.name() {
-                    let off = sym.addr().map(|a| ip.wrapping_sub(a as usize)).unwrap_or(0);
-                    out = Some((short_symbol(&format!("{n:#}")), off));
-                }
+        // look up ip-1: a return address may already be past the function
+        // the last symbol reported is the real (outermost) function; the
+        // earlier ones are inlined into it — kallsyms, too, only knows the
+        // real function
+        backtrace::resolve(ip.wrapping_sub(1) as *mut std::ffi::c_void, |sym| {
+            if let Some(n) = sym.name() {
+                out = Some(short_symbol(&format!("{n:#}")));
             }
         });
         self.symbols.lock().insert(ip, out.clone());
-        out
+        out.map(|n| (n, off))
     }
 
     /// `stack_depot_snprint(handle, buf, size, 0)`: one `" %pS\n"` line per
-    /// frame; frames of the capture machinery itself are left out.
+    /// frame (`function+0xoffset`; Linux's `/0xsize` suffix is omitted, the
+    /// host's unwinder does not report function sizes); frames of the
+    /// capture machinery itself are left out.
     pub fn snprint(&self, handle: DepotStackHandle) -> String {
         let Some(st) = self.fetch(handle) else {
             return String::new();
         };
         let mut s = String::new();
         for &ip in st.iter() {
+            if ip == 0 {
+                continue;
+            }
             match self.resolve(ip) {
                 Some((name, off)) => {
                     if is_capture_frame(&name) {
                         continue;
                     }
-                    s.push_str(&format!(" {name}+{off:#x}\n"));
+                    match off {
+                        Some(off) => s.push_str(&format!(" {name}+{off:#x}\n")),
+                        None => s.push_str(&format!(" {name}\n")),
+                    }
                 }
                 None => s.push_str(&format!(" {ip:#x}\n")),
             }
@@ -152,6 +180,7 @@ pub fn short_symbol(full: &str) -> String {
     while i < b.len() {
         match b[i] {
             '<' => depth += 1,
+            '>' if i > 0 && b[i - 1] == '-' => {}
             '>' => depth -= 1,
             ':' if depth == 0 && i + 1 < b.len() && b[i + 1] == ':' => {
                 parts.push(std::mem::take(&mut cur));
@@ -164,10 +193,20 @@ pub fn short_symbol(full: &str) -> String {
         i += 1;
     }
     parts.push(cur);
-    let parts: Vec<&String> = parts.iter().filter(|p| !p.starts_with('<')).collect();
+    // drop `<impl …>` segments and generic arguments
+    let parts: Vec<String> = parts
+        .iter()
+        .filter(|p| !p.starts_with('<'))
+        .map(|p| match p.find('<') {
+            Some(i) if i > 0 => p[..i].to_string(),
+            _ => p.clone(),
+        })
+        .collect();
+    let is_closure = |p: &str| p.starts_with("{{closure") || p.starts_with("{closure");
     match parts.as_slice() {
         [] => s.to_string(),
-        [.., a, b] if b.starts_with("{{closure") => format!("{a}::{b}"),
+        [.., a, b] if is_closure(b) && !is_closure(a) => format!("{a}::{b}"),
+        [.., a, b, c] if is_closure(b) && is_closure(c) => format!("{a}::{b}::{c}"),
         [.., b] => b.to_string(),
     }
 }
@@ -199,5 +238,11 @@ mod tests {
         );
         assert_eq!(short_symbol("usk::exp::run::{{closure}}"), "run::{{closure}}");
         assert_eq!(short_symbol("main"), "main");
+        assert_eq!(
+            short_symbol("<fn() -> core::result::Result<(), String> as core::ops::FnOnce<()>>::call_once"),
+            "call_once"
+        );
+        assert_eq!(short_symbol("core::iter::from_iter<usize, a::b<c>>"), "from_iter");
+        assert_eq!(short_symbol("usk::tests::other_pages::{closure#0}"), "other_pages::{closure#0}");
     }
 }
