@@ -288,6 +288,10 @@ impl Mm {
         let list = p.index.load(Ordering::Relaxed) as u8;
         fa.list(order as usize, list).remove(&self.mem_map, pfn);
         fa.free_area[order as usize].nr_free -= 1;
+        if fa.free_area[order as usize].nr_free == 0 {
+            let b = z.free_orders.load(Ordering::Relaxed);
+            z.free_orders.store(b & !(1 << order), Ordering::Relaxed);
+        }
         p.clear(PageFlag::Buddy);
         p.private.store(0, Ordering::Relaxed);
         p.index.store(0, Ordering::Relaxed);

@@ -29,6 +29,19 @@ pub fn smp_processor_id() -> usize {
     CPU.with(|c| c.get())
 }
 
+/// `smp_processor_id()` folded into `0..len` (per-CPU arrays are sized by
+/// the boot CPU count); the division is only paid by a misconfigured
+/// caller, never on the fast path.
+#[inline]
+pub fn cpu_index(len: usize) -> usize {
+    let c = smp_processor_id();
+    if c < len {
+        c
+    } else {
+        c % len.max(1)
+    }
+}
+
 /// Sets the identity `current` has for page_owner and error reports.
 pub fn set_current(pid: i32, tgid: i32, comm: &str) {
     CURRENT.with(|c| *c.borrow_mut() = (pid, tgid, comm.chars().take(15).collect()));

@@ -276,6 +276,11 @@ pub struct Zone {
     pub pageblock_order: u32,
     /// `vm_stat[NR_FREE_PAGES]` (buddy + nothing on pcp lists, as Linux).
     pub nr_free_pages: AtomicI64,
+    /// Bit `o` set iff `free_area[o]` holds a free block: lets the
+    /// watermark check look at free orders without the zone lock (Linux
+    /// reads `free_area` racily for the same purpose). Written under
+    /// `zone->lock` only.
+    pub free_orders: std::sync::atomic::AtomicU32,
     /// Per-zone `vm_stat` items other than NR_FREE_PAGES (see vmstat.rs).
     pub vm_stat: [AtomicI64; super::vmstat::NR_VM_ZONE_STAT_ITEMS],
 }

@@ -251,6 +251,7 @@ impl Mm {
                         .collect(),
                     pageblock_order,
                     nr_free_pages: AtomicI64::new(0),
+                    free_orders: Default::default(),
                     vm_stat: Default::default(),
                 }
             };
@@ -545,6 +546,10 @@ impl Mm {
                         }
                         listed += len;
                         zone_free += len << o;
+                    }
+                    let bit = z.free_orders.load(Ordering::Relaxed) & (1 << o) != 0;
+                    if bit != (listed > 0) {
+                        return Err(format!("zone {} free_orders bit {o} stale", z.name));
                     }
                     if listed != fa.free_area[o].nr_free {
                         return Err(format!(

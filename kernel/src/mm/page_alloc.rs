@@ -104,6 +104,11 @@ impl Mm {
     }
 
     fn add_to_free_list(&self, fa: &mut FreeAreas, pfn: Pfn, order: u32, list: u8, tail: bool) {
+        if fa.free_area[order as usize].nr_free == 0 {
+            let z = self.page_zone(pfn);
+            let b = z.free_orders.load(Ordering::Relaxed);
+            z.free_orders.store(b | (1 << order), Ordering::Relaxed);
+        }
         self.set_buddy(pfn, order, list);
         let l = fa.list(order as usize, list);
         if tail {
@@ -122,6 +127,11 @@ impl Mm {
         p.private.store(0, Ordering::Relaxed);
         p.index.store(0, Ordering::Relaxed);
         fa.free_area[order as usize].nr_free -= 1;
+        if fa.free_area[order as usize].nr_free == 0 {
+            let z = self.page_zone(pfn);
+            let b = z.free_orders.load(Ordering::Relaxed);
+            z.free_orders.store(b & !(1 << order), Ordering::Relaxed);
+        }
     }
 
     /// `move_to_free_list()`.
@@ -433,7 +443,7 @@ impl Mm {
     /// `rmqueue()`: one block from `zone`, via the per-CPU lists for order 0.
     fn rmqueue(&self, zone: &Zone, order: u32, mt: MigrateType, alloc_flags: u32) -> Option<Pfn> {
         if order == 0 && (mt as usize) < MIGRATE_PCPTYPES {
-            let cpu = super::glue::smp_processor_id() % zone.pcp.len();
+            let cpu = super::glue::cpu_index(zone.pcp.len());
             let mut pcp = zone.pcp[cpu].lock();
             if pcp.lists[mt as usize].is_empty() {
                 // rmqueue_bulk()
@@ -483,13 +493,9 @@ impl Mm {
         if order == 0 {
             return true;
         }
-        let fa = z.lock.lock();
-        (order as usize..MAX_ORDER).any(|o| {
-            let a = &fa.free_area[o];
-            a.nr_free > 0
-                && (a.free_list[..MIGRATE_PCPTYPES].iter().any(|l| !l.is_empty())
-                    || (o == MAX_ORDER - 1 && !fa.global.is_empty()))
-        })
+        // any free block of a suitable order? (MIGRATE_ISOLATE lists are
+        // never populated in usk, so every free block counts)
+        z.free_orders.load(Ordering::Relaxed) >> order != 0
     }
 
     /// `gfp_zone()`.
@@ -588,21 +594,26 @@ impl Mm {
         self.events
             .count(VmEvent::PGALLOC_DMA as usize + z.zone_type as usize, n as u64);
         // zone_statistics()
-        let local = z.node == super::glue::smp_processor_id() % self.nodes.len();
-        if z.node == nid {
-            self.events.count_numa(z.node, super::vmstat::NUMA_HIT);
+        if self.nodes.len() == 1 {
+            // numa_hit and numa_local are the same event on one node
+            self.events.count_numa(0, super::vmstat::NUMA_HIT);
         } else {
-            self.events.count_numa(z.node, super::vmstat::NUMA_MISS);
-            self.events.count_numa(nid, super::vmstat::NUMA_FOREIGN);
-        }
-        self.events.count_numa(
-            z.node,
-            if local {
-                super::vmstat::NUMA_LOCAL
+            let local = z.node == super::glue::cpu_index(self.nodes.len());
+            if z.node == nid {
+                self.events.count_numa(z.node, super::vmstat::NUMA_HIT);
             } else {
-                super::vmstat::NUMA_OTHER
-            },
-        );
+                self.events.count_numa(z.node, super::vmstat::NUMA_MISS);
+                self.events.count_numa(nid, super::vmstat::NUMA_FOREIGN);
+            }
+            self.events.count_numa(
+                z.node,
+                if local {
+                    super::vmstat::NUMA_LOCAL
+                } else {
+                    super::vmstat::NUMA_OTHER
+                },
+            );
+        }
         if let Some(po) = &self.page_owner {
             po.set_page_owner(self, pfn, order, gfp);
         }
@@ -841,9 +852,12 @@ impl Mm {
         }
         for i in 0..n {
             let p = &self.mem_map[pfn + i];
-            // keep node/zone bits, drop page flags
+            // keep node/zone bits, drop page flags; nobody else may touch
+            // the flags of a page whose last reference is gone, so a plain
+            // store does (Linux: `page->flags &= ~PAGE_FLAGS_CHECK_AT_PREP`)
+            let f = p.flags.load(Ordering::Relaxed);
             p.flags
-                .fetch_and(!super::page::PAGEFLAGS_MASK, Ordering::AcqRel);
+                .store(f & !super::page::PAGEFLAGS_MASK, Ordering::Release);
             p.mapping.store(0, Ordering::Relaxed);
             p.private.store(0, Ordering::Relaxed);
             p.compound_head.store(0, Ordering::Relaxed);
@@ -891,7 +905,7 @@ impl Mm {
             }
             mt = MigrateType::Movable;
         }
-        let cpu = super::glue::smp_processor_id() % zone.pcp.len();
+        let cpu = super::glue::cpu_index(zone.pcp.len());
         let mut pcp = zone.pcp[cpu].lock();
         self.mem_map[pfn].index.store(mt as u64, Ordering::Relaxed);
         pcp.lists[mt as usize].push_head(&self.mem_map, pfn);
@@ -987,7 +1001,7 @@ impl Mm {
 
     /// `numa_node_id()`: CPUs are spread over nodes round-robin.
     pub fn numa_node_id(&self) -> usize {
-        super::glue::smp_processor_id() % self.nodes.len()
+        super::glue::cpu_index(self.nodes.len())
     }
 
     /// `__get_free_pages()`: a kernel virtual address in the direct map.

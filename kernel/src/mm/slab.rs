@@ -80,7 +80,7 @@ pub trait Shrinker: Send + Sync {
 #[derive(Default)]
 pub struct Slab {
     caches: RwLock<Vec<Option<Arc<KmemCache>>>>,
-    kmalloc: RwLock<Vec<Arc<KmemCache>>>,
+    kmalloc: std::sync::OnceLock<Vec<Arc<KmemCache>>>,
     shrinkers: Mutex<Vec<Arc<dyn Shrinker>>>,
 }
 
@@ -334,28 +334,36 @@ impl Mm {
         Ok(())
     }
 
-    fn kmalloc_caches(&self) -> Vec<Arc<KmemCache>> {
-        {
-            let k = self.slab.kmalloc.read();
-            if !k.is_empty() {
-                return k.clone();
-            }
+    /// `create_kmalloc_caches()`, on first use.
+    fn kmalloc_caches(&self) -> &[Arc<KmemCache>] {
+        self.slab.kmalloc.get_or_init(|| {
+            KMALLOC_SIZES
+                .iter()
+                .filter_map(|&s| {
+                    let name = if s >= 1024 && s % 1024 == 0 {
+                        format!("kmalloc-{}k", s / 1024)
+                    } else {
+                        format!("kmalloc-{s}")
+                    };
+                    // sizes are valid by construction
+                    self.kmem_cache_create(&name, s, 0, 0).ok()
+                })
+                .collect()
+        })
+    }
+
+    /// `kmalloc_index()`: the smallest size class holding `size`.
+    fn kmalloc_index(size: usize) -> usize {
+        match size {
+            0..=8 => 0,
+            9..=16 => 1,
+            17..=32 => 2,
+            33..=64 => 3,
+            65..=96 => 4,
+            97..=128 => 5,
+            129..=192 => 6,
+            _ => 7 + (size.next_power_of_two().trailing_zeros() as usize).saturating_sub(8),
         }
-        let mut k = self.slab.kmalloc.write();
-        if k.is_empty() {
-            for &s in KMALLOC_SIZES.iter() {
-                let name = if s >= 1024 && s % 1024 == 0 {
-                    format!("kmalloc-{}k", s / 1024)
-                } else {
-                    format!("kmalloc-{s}")
-                };
-                // sizes are valid by construction
-                if let Ok(c) = self.kmem_cache_create(&name, s, 0, 0) {
-                    k.push(c);
-                }
-            }
-        }
-        k.clone()
     }
 
     /// `kmalloc()`.
@@ -369,8 +377,7 @@ impl Mm {
             let order = pages.next_power_of_two().trailing_zeros();
             return self.alloc_pages(gfp | __GFP_COMP, order).map(page_address);
         }
-        let caches = self.kmalloc_caches();
-        let c = caches.iter().find(|c| c.object_size >= size)?;
+        let c = self.kmalloc_caches().get(Self::kmalloc_index(size))?;
         self.kmem_cache_alloc(c, gfp)
     }
 
@@ -398,9 +405,14 @@ impl Mm {
             self.put_page(head);
             return;
         }
-        match self.cache_by_id(page.mapping.load(Ordering::Acquire) >> 2) {
-            Some(c) => self.kmem_cache_free(&c, obj),
-            None => self.slab_error(&format!("kfree: {obj:#x} in a destroyed cache")),
+        let id = page.mapping.load(Ordering::Acquire) >> 2;
+        let caches = self.slab.caches.read();
+        match caches.get((id as usize).wrapping_sub(1)).and_then(|c| c.as_ref()) {
+            Some(c) => self.kmem_cache_free(c, obj),
+            None => {
+                drop(caches);
+                self.slab_error(&format!("kfree: {obj:#x} in a destroyed cache"))
+            }
         }
     }
 

@@ -197,29 +197,52 @@ pub enum VmEvent {
 }
 pub const NR_VM_EVENT_ITEMS: usize = 70;
 
-/// Per-CPU event counters (`vm_event_states`).
+/// One CPU's counters.
+struct CpuStats {
+    ev: [AtomicU64; NR_VM_EVENT_ITEMS],
+    /// `numa_*` events per node, counted on the allocating CPU.
+    numa: Box<[[AtomicU64; 6]]>,
+}
+
+/// Per-CPU event counters (`vm_event_states`). Each CPU's counters are
+/// written only by the task holding that CPU, so an increment is a plain
+/// load + store (`this_cpu_add`), not a locked read-modify-write; readers
+/// sum all CPUs. (A host thread that never called `glue::set_cpu` counts as
+/// CPU 0; several such threads may lose increments, never corrupt memory.)
 pub struct VmEvents {
-    cpus: Box<[CachePadded<[AtomicU64; NR_VM_EVENT_ITEMS]>]>,
-    numa: Box<[CachePadded<[AtomicU64; 6]>]>,
+    cpus: Box<[CachePadded<CpuStats>]>,
+}
+
+#[inline]
+fn this_cpu_add(v: &AtomicU64, d: u64) {
+    v.store(v.load(Ordering::Relaxed).wrapping_add(d), Ordering::Relaxed);
 }
 
 impl VmEvents {
     pub fn new(nr_cpus: usize, nr_nodes: usize) -> Self {
         VmEvents {
             cpus: (0..nr_cpus.max(1))
-                .map(|_| CachePadded::new(std::array::from_fn(|_| AtomicU64::new(0))))
-                .collect(),
-            numa: (0..nr_nodes.max(1))
-                .map(|_| CachePadded::new(std::array::from_fn(|_| AtomicU64::new(0))))
+                .map(|_| {
+                    CachePadded::new(CpuStats {
+                        ev: std::array::from_fn(|_| AtomicU64::new(0)),
+                        numa: (0..nr_nodes.max(1))
+                            .map(|_| std::array::from_fn(|_| AtomicU64::new(0)))
+                            .collect(),
+                    })
+                })
                 .collect(),
         }
+    }
+    #[inline]
+    fn this(&self) -> &CpuStats {
+        &self.cpus[super::glue::cpu_index(self.cpus.len())]
     }
     /// `count_vm_events()` on the current CPU.
     #[inline]
     pub fn count(&self, item: usize, delta: u64) {
-        let cpu = super::glue::smp_processor_id() % self.cpus.len();
-        self.cpus[cpu][item].fetch_add(delta, Ordering::Relaxed);
+        this_cpu_add(&self.this().ev[item], delta);
     }
+    #[inline]
     pub fn count_ev(&self, ev: VmEvent, delta: u64) {
         self.count(ev as usize, delta)
     }
@@ -227,7 +250,7 @@ impl VmEvents {
     pub fn all(&self) -> [u64; NR_VM_EVENT_ITEMS] {
         let mut v = [0u64; NR_VM_EVENT_ITEMS];
         for c in self.cpus.iter() {
-            for (i, x) in c.iter().enumerate() {
+            for (i, x) in c.ev.iter().enumerate() {
                 v[i] += x.load(Ordering::Relaxed);
             }
         }
@@ -236,17 +259,23 @@ impl VmEvents {
     pub fn get(&self, ev: VmEvent) -> u64 {
         self.all()[ev as usize]
     }
+    #[inline]
     pub fn count_numa(&self, node: usize, item: usize) {
-        if let Some(n) = self.numa.get(node) {
-            n[item].fetch_add(1, Ordering::Relaxed);
+        if let Some(n) = self.this().numa.get(node) {
+            this_cpu_add(&n[item], 1);
         }
     }
     pub fn numa(&self, node: usize) -> [u64; 6] {
         let mut v = [0; 6];
-        if let Some(n) = self.numa.get(node) {
-            for (i, x) in n.iter().enumerate() {
-                v[i] = x.load(Ordering::Relaxed);
+        for c in self.cpus.iter() {
+            if let Some(n) = c.numa.get(node) {
+                for (i, x) in n.iter().enumerate() {
+                    v[i] += x.load(Ordering::Relaxed);
+                }
             }
+        }
+        if self.cpus.first().is_some_and(|c| c.numa.len() == 1) {
+            v[NUMA_LOCAL] = v[NUMA_HIT];
         }
         v
     }
