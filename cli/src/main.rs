@@ -1,19 +1,163 @@
+//! `usk`: boot the kernel, run experiments and tools.
+//!
+//! Exit status: init's exit code after a clean power-off, 1 after a kernel
+//! panic, 2 for a command line that cannot be used (with a one-line error).
+
+use clap::{Parser, Subcommand};
+use kernel::init::kernel::{parse_size, BootConfig, ExitReason, NR_CPUS};
+use kernel::init::main::MIN_MEM_BYTES;
+use std::process::ExitCode;
+
 mod exp;
 mod page_owner_sort;
 
-fn main() {
-    // mm: `usk exp fragmentation …` and `usk page_owner_sort …` (until the
-    // CLI grows its own dispatcher, these two are routed here).
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let r = match args.first().map(String::as_str) {
-        Some("exp") if args.get(1).map(String::as_str) == Some("fragmentation") => {
-            exp::fragmentation::main(&args[2..])
-        }
-        Some("page_owner_sort") => page_owner_sort::main(&args[1..]),
-        _ => Ok(()),
+#[derive(Parser, Debug)]
+#[command(
+    name = "usk",
+    version,
+    about = "A Linux-style kernel that runs as an ordinary process"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Boot a kernel: print the boot log, run init, power off.
+    Boot(BootArgs),
+    /// Run a built-in experiment (`usk exp fragmentation [options]`).
+    Exp {
+        /// The experiment: fragmentation.
+        name: String,
+        /// Options of the experiment.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Fold a saved /sys/kernel/debug/page_owner like Linux's
+    /// tools/mm/page_owner_sort: `usk page_owner_sort [OPTIONS] <input> <output>`.
+    #[command(name = "page_owner_sort", disable_help_flag = true)]
+    PageOwnerSort {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+#[derive(Parser, Debug, Clone)]
+struct BootArgs {
+    /// Number of simulated CPUs (1-64).
+    #[arg(long, default_value_t = 4, value_parser = parse_cpus)]
+    cpus: usize,
+    /// Physical memory, e.g. 256M or 1G (at least 16M).
+    #[arg(long, default_value = "256M", value_parser = parse_mem)]
+    mem: u64,
+    /// Seed for deterministic mode's scheduling choices.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// One CPU runs at a time, choices drawn from --seed, virtual time.
+    #[arg(long)]
+    deterministic: bool,
+    /// Kernel command line (e.g. "quiet nohz=off preempt=full").
+    #[arg(long, default_value = "")]
+    cmdline: String,
+    /// Also print this /proc file after the self-tests (repeatable).
+    #[arg(long = "show", value_name = "PATH")]
+    show: Vec<String>,
+    /// NUMA nodes to split memory into (1-64).
+    #[arg(long, default_value_t = 1, value_parser = parse_numa)]
+    numa: usize,
+}
+
+fn parse_numa(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if n == 0 || n > 64 {
+        return Err(format!("{n} is not in 1..=64"));
+    }
+    Ok(n)
+}
+
+fn parse_cpus(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if n == 0 || n > NR_CPUS {
+        return Err(format!("{n} is not in 1..={NR_CPUS}"));
+    }
+    Ok(n)
+}
+
+fn parse_mem(s: &str) -> Result<u64, String> {
+    let v = parse_size(s).ok_or_else(|| format!("'{s}' is not a size like 256M or 1G"))?;
+    if v < MIN_MEM_BYTES {
+        return Err(format!(
+            "{s} is less than the minimum of {}M",
+            MIN_MEM_BYTES >> 20
+        ));
+    }
+    Ok(v)
+}
+
+fn boot(a: BootArgs) -> ExitCode {
+    let cfg = BootConfig {
+        cpus: a.cpus,
+        mem_bytes: a.mem,
+        seed: a.seed,
+        deterministic: a.deterministic,
+        cmdline: a.cmdline,
+        show: a.show,
+        numa_nodes: a.numa,
+        ..Default::default()
     };
-    if let Err(e) = r {
-        eprintln!("usk: {e}");
-        std::process::exit(1);
+    match kernel::init::boot(cfg) {
+        Ok(out) => match out.exit {
+            ExitReason::PowerOff(code) => ExitCode::from(code.clamp(0, 255) as u8),
+            ExitReason::Panic(msg) => {
+                eprintln!("usk: kernel panic: {msg}");
+                ExitCode::from(1)
+            }
+        },
+        Err(e) => {
+            eprintln!("usk: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Exit status of a tool: its error on one line, status 2.
+fn tool(r: Result<(), String>) -> ExitCode {
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("usk: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // One line: clap's first line without its "error: " prefix.
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid command line");
+            eprintln!("usk: {}", first.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    match cli.cmd {
+        Some(Cmd::Boot(a)) => boot(a),
+        Some(Cmd::Exp { name, args }) => match name.as_str() {
+            "fragmentation" => tool(exp::fragmentation::main(&args)),
+            other => {
+                eprintln!("usk: no experiment named '{other}' (try: fragmentation)");
+                ExitCode::from(2)
+            }
+        },
+        Some(Cmd::PageOwnerSort { args }) => tool(page_owner_sort::main(&args)),
+        None => boot(BootArgs::parse_from(["usk"])),
     }
 }

@@ -21,7 +21,7 @@ pub type Action = Box<dyn FnOnce() + Send>;
 
 /// Handle of a scheduled event, for [`TimerQueue::cancel`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct EventId(u64);
+pub struct EventId(u64, u64);
 
 struct Inner {
     events: BTreeMap<(u64, u64), Action>,
@@ -75,14 +75,12 @@ impl TimerQueue {
         if first.is_none_or(|f| deadline_ns < f) {
             self.changed.notify_one();
         }
-        EventId(seq)
+        EventId(deadline_ns, seq)
     }
 
     /// Cancel a pending event; returns whether it was still pending.
     pub fn cancel(&self, id: EventId) -> bool {
-        let mut g = self.inner.lock();
-        let key = g.events.keys().find(|k| k.1 == id.0).copied();
-        key.map(|k| g.events.remove(&k).is_some()).unwrap_or(false)
+        self.inner.lock().events.remove(&(id.0, id.1)).is_some()
     }
 
     /// Earliest pending deadline.

@@ -1,11 +1,14 @@
 //! The few things mm needs from the kernel core: which CPU and task we run
 //! on, a clock, and printk.
 //!
-//! Phase-1 shims: until the mm subsystem is wired into a booted kernel, the
-//! CPU and task identity are thread-local values a test or tool sets
-//! ([`set_cpu`], [`set_current`]); a booted kernel calls the same setters
-//! from its task switch path. printk output goes to the `Mm`'s log buffer
-//! (and to stderr when `USK_MM_PRINTK` is set), which is where dmesg reads it.
+//! On a kernel thread of a booted kernel these are the core's own:
+//! `smp_processor_id()`, `current`, `local_clock()`, printk into the
+//! kernel's log buffer, the core's call traces. The mm data structures can
+//! also be driven from a plain host thread (unit tests, `usk exp
+//! fragmentation`, benchmarks); there the CPU and task identity are
+//! thread-local values the caller sets ([`set_cpu`], [`set_current`]) and
+//! printk goes to the `Mm`'s own log buffer (and to stderr when
+//! `USK_MM_PRINTK` is set).
 //!
 //! Invariant: every function here is callable from any host thread and
 //! never panics.
@@ -24,9 +27,19 @@ pub fn set_cpu(cpu: usize) {
     CPU.with(|c| c.set(cpu));
 }
 
+#[inline]
+fn in_kernel() -> bool {
+    crate::kernel::sched::current::in_kernel_thread()
+}
+
 /// `smp_processor_id()` for mm's per-CPU data.
+#[inline]
 pub fn smp_processor_id() -> usize {
-    CPU.with(|c| c.get())
+    if in_kernel() {
+        crate::smp_processor_id()
+    } else {
+        CPU.with(|c| c.get())
+    }
 }
 
 /// `smp_processor_id()` folded into `0..len` (per-CPU arrays are sized by
@@ -50,6 +63,11 @@ pub fn set_current(pid: i32, tgid: i32, comm: &str) {
 /// `(current->pid, current->tgid, current->comm)`; a thread nobody named is
 /// the boot task `swapper/N`.
 pub fn current() -> (i32, i32, String) {
+    if in_kernel() {
+        return crate::kernel::sched::current::with_current(|t| {
+            (t.pid as i32, t.tgid as i32, t.comm())
+        });
+    }
     CURRENT.with(|c| {
         let c = c.borrow();
         if c.2.is_empty() {
@@ -62,6 +80,9 @@ pub fn current() -> (i32, i32, String) {
 
 /// `local_clock()`: nanoseconds since the first call in this process.
 pub fn local_clock() -> u64 {
+    if in_kernel() {
+        return crate::kernel::time::local_clock();
+    }
     static START: OnceLock<Instant> = OnceLock::new();
     START.get_or_init(Instant::now).elapsed().as_nanos() as u64
 }
@@ -76,7 +97,17 @@ pub struct Log {
 const LOG_BUF_LEN: usize = 1 << 17;
 
 impl Log {
+    /// printk at KERN_WARNING (bug reports, allocation failures).
     pub fn printk(&self, text: &str) {
+        self.printk_level(crate::kernel::printk::KERN_WARNING, text)
+    }
+
+    /// printk at `level`: the kernel's log on a kernel thread, else ours.
+    pub fn printk_level(&self, level: u8, text: &str) {
+        if in_kernel() {
+            crate::kernel::printk::vprintk(level, format_args!("{text}"));
+            return;
+        }
         if std::env::var_os("USK_MM_PRINTK").is_some() {
             eprint!("{text}");
         }
@@ -98,6 +129,9 @@ impl Log {
 
 /// `dump_stack()`'s "Call Trace:" block for the calling thread.
 pub fn call_trace() -> String {
+    if in_kernel() {
+        return crate::kernel::panic::call_trace();
+    }
     let mut s = String::from("Call Trace:\n");
     let mut n = 0;
     backtrace::trace(|f| {

@@ -27,6 +27,8 @@ pub mod mmzone;
 pub mod page;
 pub mod page_alloc;
 pub mod page_owner;
+pub mod procfs;
+pub mod selftest;
 pub mod slab;
 pub mod stackdepot;
 pub mod vmstat;
@@ -39,6 +41,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicUsize, Ordering};
 
 pub use gfp::*;
+pub use procfs::mm_init;
 pub use mmzone::{GroupingPolicy, MigrateType, MAX_ORDER};
 
 pub const PAGE_SHIFT: u32 = 12;
@@ -131,6 +134,24 @@ impl MmConfig {
         Ok(())
     }
 
+    /// The configuration a booting kernel asks for: its memory, `--numa`,
+    /// CPU count and the mm words of its command line.
+    pub fn for_boot(
+        mem_bytes: u64,
+        nr_nodes: usize,
+        nr_cpus: usize,
+        cmdline: &str,
+    ) -> Result<MmConfig, MmError> {
+        let mut c = MmConfig {
+            mem_bytes,
+            nr_nodes,
+            nr_cpus,
+            ..Default::default()
+        };
+        c.apply_cmdline(cmdline)?;
+        Ok(c)
+    }
+
     /// Parses a size such as `512M`, `1G`, `65536K` or plain bytes.
     pub fn parse_size(s: &str) -> Result<u64, MmError> {
         let s = s.trim();
@@ -190,7 +211,13 @@ impl Mm {
         if nr_nodes > 64 {
             return Err(MmError::Invalid(format!("--numa {nr_nodes}: at most 64 nodes")));
         }
-        let min_pages = MAX_DMA_PFN + nr_nodes * MAX_ORDER_NR_PAGES;
+        // one node may be all DMA (a 16 MiB machine); more nodes need room
+        // for a MAX_ORDER block each beyond the DMA zone
+        let min_pages = if nr_nodes == 1 {
+            MAX_DMA_PFN
+        } else {
+            MAX_DMA_PFN + nr_nodes * MAX_ORDER_NR_PAGES
+        };
         if total_pages < min_pages {
             return Err(MmError::Invalid(format!(
                 "{} MiB of memory is too little for {nr_nodes} node(s): need at least {} MiB",
@@ -309,13 +336,6 @@ impl Mm {
         };
         mm.memblock_free_all();
         mm.setup_per_zone_wmarks();
-        mm.log.printk(&format!(
-            "Memory: {}K/{}K available, page_alloc={} pageblock_order={}\n",
-            mm.nr_free_pages() * 4,
-            total_pages * 4,
-            mm.policy.name(),
-            mm.pageblock_order
-        ));
         Ok(mm)
     }
 

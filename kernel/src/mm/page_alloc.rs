@@ -649,6 +649,12 @@ impl Mm {
             self.warn(&format!("__alloc_pages: invalid gfp mask {:#x}", gfp.0));
             return None;
         }
+        // might_sleep_if(gfp & __GFP_DIRECT_RECLAIM): a sleeping allocation
+        // from atomic context is reported as Linux reports it
+        if gfp.intersects(__GFP_DIRECT_RECLAIM) && crate::kernel::sched::current::in_kernel_thread()
+        {
+            crate::kernel::panic::might_sleep();
+        }
         let nid = preferred_nid % self.nodes.len();
         let highest = Self::gfp_zone(gfp);
         if let Some(p) = self.get_page_from_freelist(gfp, order, ALLOC_WMARK_LOW, nid, highest) {

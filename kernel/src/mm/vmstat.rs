@@ -185,6 +185,7 @@ pub enum VmEvent {
     PGFREE = 13,
     PGFAULT = 17,
     SLABS_SCANNED = 33,
+    DROP_PAGECACHE = 39,
     DROP_SLAB = 40,
     PGMIGRATE_SUCCESS = 42,
     PGMIGRATE_FAIL = 43,

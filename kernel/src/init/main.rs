@@ -1,0 +1,279 @@
+//! `start_kernel()` and friends: boot, bring up the CPUs, run init, power
+//! off, and tear the machine down so that no host thread outlives `boot()`.
+//!
+//! Boot order follows Linux: the boot CPU's idle task (`swapper/0`) runs
+//! `start_kernel` (interrupts, softirqs, timers, the tick, procfs), then
+//! `rest_init` creates init (pid 1) and kthreadd (pid 2) and becomes the
+//! idle loop. init brings up the secondary CPUs (`smp_init`), starts
+//! ksoftirqd and the workqueues, and runs the init program. When it returns,
+//! init stops the kernel threads it owns and powers the machine off.
+//!
+//! Teardown (`boot`'s caller side): once power-off or a panic is signalled,
+//! every task is told the machine is halting and granted a CPU; each unwinds
+//! out of wherever it was parked, and all host threads are joined before the
+//! `Kernel` is dropped.
+
+use super::kernel::{BootConfig, ExitReason, Kernel, NR_CPUS};
+use crate::kernel::kthread::{alloc_task, kthreadd, spawn_task_thread};
+use crate::kernel::sched::core::wake_up_new_task;
+use crate::kernel::sched::idle::{cpu_idle_loop, CpuKicker};
+use crate::kernel::time::tick::tick_setup;
+use crate::{kernel, pr_info, pr_notice};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Smallest memory usk boots with.
+pub const MIN_MEM_BYTES: u64 = 16 << 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BootError {
+    Cpus(usize),
+    Mem(u64),
+    /// The memory subsystem refused the configuration (bad `page_alloc=`,
+    /// too little memory for `--numa N`, host out of memory).
+    Mm(String),
+}
+
+impl std::fmt::Display for BootError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BootError::Cpus(n) => {
+                write!(f, "invalid CPU count {n}: must be between 1 and {NR_CPUS}")
+            }
+            BootError::Mem(m) => write!(
+                f,
+                "invalid memory size {m} bytes: must be at least {} MiB",
+                MIN_MEM_BYTES >> 20
+            ),
+            BootError::Mm(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for BootError {}
+
+/// What a finished boot reports.
+#[derive(Debug)]
+pub struct BootOutcome {
+    pub exit: ExitReason,
+    /// The kernel log at power-off.
+    pub dmesg: String,
+    /// Host threads the kernel started and joined.
+    pub threads_joined: usize,
+    /// Kernel threads still alive after teardown (must be 0).
+    pub threads_leaked: usize,
+    /// Context switches recorded with `record_switches`.
+    pub switches: Vec<crate::kernel::sched::core::SwitchRecord>,
+}
+
+/// Boot a kernel, run init to completion, power off, and return.
+pub fn boot(mut cfg: BootConfig) -> Result<BootOutcome, BootError> {
+    if cfg.cpus == 0 || cfg.cpus > NR_CPUS {
+        return Err(BootError::Cpus(cfg.cpus));
+    }
+    if cfg.mem_bytes < MIN_MEM_BYTES {
+        return Err(BootError::Mem(cfg.mem_bytes));
+    }
+    crate::kernel::panic::install_panic_hook();
+    let mm = crate::mm::Mm::new(
+        &crate::mm::MmConfig::for_boot(cfg.mem_bytes, cfg.numa_nodes, cfg.cpus, &cfg.cmdline)
+            .map_err(|e| BootError::Mm(e.to_string()))?,
+    )
+    .map_err(|e| BootError::Mm(e.to_string()))?;
+    let k = Arc::new(Kernel::new(&mut cfg, mm));
+    k.irqchip.set_kick(Arc::new(CpuKicker {
+        kernel: Arc::downgrade(&k),
+    }));
+    let swapper = k.idle_task(0);
+    spawn_task_thread(
+        &k,
+        Arc::clone(&swapper),
+        Box::new(|| {
+            start_kernel();
+            0
+        }),
+    );
+    swapper.grant();
+    let exit = k.wait_power_off();
+    let (threads_joined, threads_leaked) = teardown(&k);
+    let dmesg = k.printk.dmesg();
+    let switches = k
+        .switch_log
+        .as_ref()
+        .map(|l| std::mem::take(&mut *l.lock()))
+        .unwrap_or_default();
+    Ok(BootOutcome {
+        exit,
+        dmesg,
+        threads_joined,
+        threads_leaked,
+        switches,
+    })
+}
+
+fn teardown(k: &Arc<Kernel>) -> (usize, usize) {
+    k.set_halting();
+    let mut joined = 0;
+    loop {
+        for cpu in 0..k.nr_cpus() {
+            k.idle_task(cpu).grant();
+            k.cpu_state_of(cpu).idle_thread_unpark();
+        }
+        for t in k.tasks() {
+            t.grant();
+        }
+        if let Some(d) = &k.det {
+            d.external_event();
+        }
+        let handles: Vec<_> = std::mem::take(&mut *k.threads.lock());
+        if handles.is_empty() {
+            break;
+        }
+        for h in handles {
+            let _ = h.join();
+            joined += 1;
+        }
+    }
+    k.timerq.shutdown();
+    k.irqchip.clear_kick();
+    let leaked = k.live_threads.load(Ordering::Acquire);
+    k.tasks.write().clear();
+    (joined, leaked)
+}
+
+/// `start_kernel()`, on the boot CPU's idle task.
+fn start_kernel() {
+    let k = kernel();
+    pr_notice!(
+        "Linux version {} (usk@usk) (rustc) #1 SMP PREEMPT_{}",
+        crate::kernel::panic::UTS_RELEASE,
+        if k.preempt_full { "DYNAMIC" } else { "NONE" }
+    );
+    pr_notice!("Command line: {}", k.cmdline.raw());
+    pr_info!(
+        "usk: {} mode, {} CPUs, {} MiB{}",
+        if k.is_deterministic() {
+            "deterministic"
+        } else {
+            "wall-clock"
+        },
+        k.nr_cpus(),
+        k.mem_bytes >> 20,
+        k.det
+            .as_ref()
+            .map(|d| format!(", seed {}", d.seed))
+            .unwrap_or_default()
+    );
+    pr_info!(
+        "setup_percpu: NR_CPUS:{NR_CPUS} nr_cpumask_bits:{n} nr_cpu_ids:{n} nr_node_ids:1",
+        n = k.nr_cpus()
+    );
+    pr_notice!("Kernel command line: {}", k.cmdline.raw());
+    pr_info!("NR_IRQS: {}", k.irq.nr_irqs());
+    k.set_cpu_online(0);
+    crate::kernel::softirq::softirq_init();
+    crate::kernel::time::timer::init_timers();
+    tick_setup(&k, 0);
+    pr_info!(
+        "clocksource: {}: mask: 0xffffffffffffffff max_cycles: 0x1cd42e4dffb, max_idle_ns: 881590591483 ns",
+        if k.is_deterministic() { "usk-virtual" } else { "usk-host-monotonic" }
+    );
+    pr_info!(
+        "Calibrating delay loop (skipped), value calculated using timer frequency.. {}.00 BogoMIPS (lpj={})",
+        k.cpu_mhz * 2,
+        k.cpu_mhz * 1000 * 1000 / crate::kernel::time::HZ
+    );
+    pr_info!(
+        "pid_max: default: {} minimum: {}",
+        super::kernel::PID_MAX_DEFAULT,
+        super::kernel::RESERVED_PIDS + 1
+    );
+    crate::fs::proc::misc::proc_root_init(&k);
+    crate::mm::mm_init(&k);
+    rest_init(&k);
+    cpu_startup_entry();
+}
+
+/// `cpu_startup_entry()`: become this CPU's idle loop.
+fn cpu_startup_entry() {
+    let k = kernel();
+    let cpu = crate::smp_processor_id();
+    let _ = k.cpu_state_of(cpu).idle_thread.set(std::thread::current());
+    cpu_idle_loop(&k);
+}
+
+/// `rest_init()`: create init and kthreadd.
+fn rest_init(k: &Kernel) {
+    let init = alloc_task(
+        k,
+        "swapper/0",
+        crate::kernel::sched::task::PF_KTHREAD,
+        false,
+    );
+    debug_assert_eq!(init.pid, 1);
+    let kthreadd_task = alloc_task(k, "kthreadd", crate::kernel::sched::task::PF_KTHREAD, true);
+    spawn_task_thread(k, Arc::clone(&kthreadd_task), Box::new(kthreadd));
+    spawn_task_thread(k, Arc::clone(&init), Box::new(kernel_init));
+    init.state
+        .store(crate::kernel::sched::task::TASK_NEW, Ordering::Release);
+    kthreadd_task
+        .state
+        .store(crate::kernel::sched::task::TASK_NEW, Ordering::Release);
+    wake_up_new_task(&kthreadd_task);
+    wake_up_new_task(&init);
+}
+
+/// `smp_init()`: bring up the secondary CPUs.
+fn smp_init(k: &Kernel) {
+    pr_info!("smp: Bringing up secondary CPUs ...");
+    if k.nr_cpus() > 1 {
+        pr_info!("x86: Booting SMP configuration:");
+        let list: Vec<String> = (1..k.nr_cpus()).map(|c| format!("#{c}")).collect();
+        pr_info!(".... node  #0, CPUs:      {}", list.join(" "));
+    }
+    for cpu in 1..k.nr_cpus() {
+        let idle = k.idle_task(cpu);
+        spawn_task_thread(k, Arc::clone(&idle), Box::new(start_secondary));
+        if !k.is_deterministic() {
+            idle.grant();
+        }
+        k.set_cpu_online(cpu);
+    }
+    pr_info!("smp: Brought up 1 node, {} CPUs", k.nr_cpus());
+}
+
+/// `start_secondary()`: a secondary CPU's first code.
+fn start_secondary() -> i32 {
+    let k = kernel();
+    tick_setup(&k, crate::smp_processor_id());
+    cpu_startup_entry();
+    0
+}
+
+/// `kernel_init()`: pid 1.
+fn kernel_init() -> i32 {
+    let k = kernel();
+    crate::current().set_comm("init");
+    smp_init(&k);
+    crate::kernel::softirq::spawn_ksoftirqd(&k);
+    crate::kernel::workqueue::workqueue_init(&k);
+    pr_info!("devtmpfs: initialized");
+    let body = k.init_fn.lock().take();
+    let code = match body {
+        Some(f) => f(),
+        None => super::selftest::default_init(&k),
+    };
+    kernel_power_off(&k, code);
+    code
+}
+
+/// `kernel_power_off()`: stop the kernel threads we own, then halt.
+fn kernel_power_off(k: &Kernel, code: i32) {
+    crate::kernel::workqueue::workqueue_shutdown(k);
+    crate::kernel::softirq::stop_ksoftirqd(k);
+    if let Some(kd) = crate::kernel::kthread::kthreadd_task(k) {
+        crate::kernel::kthread::kthread_stop(&kd);
+    }
+    pr_notice!("reboot: Power down");
+    k.power_off(ExitReason::PowerOff(code));
+}

@@ -1,0 +1,15 @@
+//! Linux's `kernel/` directory: scheduling, locking, interrupts, softirqs,
+//! time, workqueues, kthreads, printk and the per-CPU machinery.
+
+pub mod irq;
+pub mod kthread;
+pub mod locking;
+pub mod panic;
+pub mod percpu;
+pub mod preempt;
+pub mod printk;
+pub mod sched;
+pub mod smp;
+pub mod softirq;
+pub mod time;
+pub mod workqueue;

@@ -1,0 +1,193 @@
+//! mm on a booted kernel: /proc and debugfs files read through procfs from
+//! task context, parsed back (procfs-core where it has a parser) and
+//! compared with the allocator's own counters; allocation from kernel
+//! threads on every CPU; page_owner records carrying the task's pid/comm;
+//! sysctls; boot-time configuration errors.
+
+use kernel::init::kernel::BootConfig;
+use kernel::kernel::kthread::{kthread_create_on_cpu, kthread_stop};
+use kernel::mm::*;
+use kernel::testing::{config, run};
+use procfs_core::FromRead;
+
+fn cfg(cmdline: &str) -> BootConfig {
+    BootConfig {
+        cmdline: cmdline.into(),
+        ..config(2)
+    }
+}
+
+#[test]
+fn proc_files_match_the_allocator() {
+    let (r, _) = run(cfg(""), || {
+        let k = kernel::kernel();
+        let p = k.mm.alloc_pages(GFP_KERNEL, 4).unwrap();
+        let meminfo = k.procfs.read("meminfo").unwrap();
+        let vmstat = k.procfs.read("vmstat").unwrap();
+        let buddy = k.procfs.read("buddyinfo").unwrap();
+        let zoneinfo = k.procfs.read("zoneinfo").unwrap();
+        let pti = k.procfs.read("pagetypeinfo").unwrap();
+        let slab = k.procfs.read("slabinfo").unwrap();
+        let ext = k.debugfs.read("extfrag/extfrag_index").unwrap();
+        let unusable = k.debugfs.read("extfrag/unusable_index").unwrap();
+        let snap: Vec<[usize; MAX_ORDER]> = k.mm.nodes[0]
+            .zones
+            .iter()
+            .filter(|z| z.populated())
+            .map(|z| k.mm.zone_snapshot(z).nr_free)
+            .collect();
+        let free = k.mm.nr_free_pages();
+        let total = k.mm.totalram_pages();
+        k.mm.__free_pages(p, 4);
+        (meminfo, vmstat, buddy, zoneinfo, pti, slab, ext, unusable, snap, free, total)
+    });
+    let (meminfo, vmstat, buddy, zoneinfo, pti, slab, ext, unusable, snap, free, total) = r;
+    let mi = procfs_core::Meminfo::from_read(meminfo.as_bytes()).unwrap();
+    assert_eq!(mi.mem_total, total * 4096);
+    assert_eq!(mi.mem_free, free * 4096);
+    let vs = procfs_core::VmStat::from_read(vmstat.as_bytes()).unwrap();
+    assert_eq!(vs.0["nr_free_pages"] as u64, free);
+    assert!(vs.0["pgalloc_normal"] >= 16);
+    for (line, counts) in buddy.lines().zip(&snap) {
+        let nums: Vec<usize> = line
+            .split_whitespace()
+            .skip(4)
+            .map(|x| x.parse().unwrap())
+            .collect();
+        assert_eq!(&nums[..], &counts[..], "{line}");
+        assert!(line.ends_with(' '));
+    }
+    assert!(zoneinfo.contains("Node 0, zone   Normal\n  pages free     "));
+    assert!(pti.starts_with("Page block order: 9\nPages per block:  512\n\n"));
+    assert!(slab.starts_with("slabinfo - version: 2.1\n"));
+    assert_eq!(ext.lines().count(), 2);
+    assert_eq!(unusable.lines().count(), 2);
+}
+
+#[test]
+fn allocation_from_kthreads_on_every_cpu() {
+    let (r, _) = run(config(4), || {
+        let k = kernel::kernel();
+        let before = k.mm.nr_free_pages() + k.mm.nr_pcp_pages();
+        let ts: Vec<_> = (0..4)
+            .map(|cpu| {
+                kthread_create_on_cpu(
+                    move || {
+                        let k = kernel::kernel();
+                        let mut live = Vec::new();
+                        for i in 0..3000usize {
+                            let o = [0, 0, 0, 1, 2, 3][i % 6];
+                            if i % 3 == 2 {
+                                if let Some((p, o)) = live.pop() {
+                                    k.mm.__free_pages(p, o);
+                                }
+                            } else if let Some(p) = k.mm.alloc_pages(GFP_KERNEL | __GFP_NOWARN, o) {
+                                live.push((p, o));
+                            }
+                        }
+                        for (p, o) in live {
+                            k.mm.__free_pages(p, o);
+                        }
+                        0
+                    },
+                    cpu,
+                    "mm_stress/%u",
+                )
+            })
+            .collect();
+        for t in &ts {
+            kernel::kernel::sched::wake_up_process(t);
+        }
+        for t in ts {
+            kthread_stop(&t);
+        }
+        k.mm.drain_all_pages();
+        let c = k.mm.verify();
+        (before, c, k.mm.nr_free_pages())
+    });
+    let (before, c, after) = r;
+    let c = c.unwrap();
+    assert_eq!(c.pcp_pages, 0);
+    assert_eq!(after, before);
+}
+
+#[test]
+fn page_owner_in_debugfs_names_the_task() {
+    let (r, out) = run(cfg("page_owner=on page_alloc=gorman2005"), || {
+        let k = kernel::kernel();
+        let p = k.mm.alloc_pages(GFP_KERNEL | __GFP_COMP, 1).unwrap();
+        let text = k.debugfs.read("page_owner").unwrap();
+        k.mm.__free_pages(p, 1);
+        let pti = k.procfs.read("pagetypeinfo").unwrap();
+        let pid = kernel::current().pid;
+        (text, pid, pti)
+    });
+    let (text, pid, pti) = r;
+    let rec = text
+        .split("\n\n")
+        .find(|b| b.starts_with("Page allocated via order 1, mask 0x40cc0(GFP_KERNEL|__GFP_COMP)"))
+        .expect("our record");
+    assert!(rec.contains(&format!(", pid {pid}, tgid {pid} (")), "{rec}");
+    assert!(pti.starts_with("Page block order: 10\n"));
+    assert!(pti.contains("Number of mixed blocks "));
+    assert!(!out.dmesg.contains("page_owner is disabled"));
+}
+
+#[test]
+fn sysctls_and_bad_writes() {
+    let (r, _) = run(cfg(""), || {
+        let k = kernel::kernel();
+        let bad = k.procfs.write("sys/vm/compact_memory", "2").is_err()
+            && k.procfs.write("sys/vm/min_free_kbytes", "-5").is_err()
+            && k.procfs.write("sys/vm/min_free_kbytes", "lots").is_err()
+            && k.procfs.write("sys/vm/drop_caches", "9").is_err();
+        k.procfs.write("sys/vm/compact_memory", "1").unwrap();
+        k.procfs.write("sys/vm/min_free_kbytes", "4096").unwrap();
+        k.procfs.write("sys/vm/drop_caches", "3").unwrap();
+        let mfk = k.procfs.read("sys/vm/min_free_kbytes").unwrap();
+        let vmstat = k.procfs.read("vmstat").unwrap();
+        let min_sum: usize = k.mm.nodes[0].zones.iter().map(|z| z.wmark(0)).sum();
+        (bad, mfk, vmstat, min_sum)
+    });
+    let (bad, mfk, vmstat, min_sum) = r;
+    assert!(bad);
+    assert_eq!(mfk, "4096\n");
+    assert!((1000..=1024).contains(&min_sum), "{min_sum}");
+    assert!(vmstat.contains("\ndrop_slab 1\n"));
+}
+
+#[test]
+fn bad_mm_config_fails_boot_cleanly() {
+    let e = kernel::init::boot(BootConfig {
+        cmdline: "page_alloc=buddy".into(),
+        ..config(1)
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("page_alloc=buddy"), "{e}");
+    let e = kernel::init::boot(BootConfig {
+        numa_nodes: 16,
+        ..config(1)
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("too little"), "{e}");
+}
+
+#[test]
+fn atomic_context_gfp_kernel_is_reported() {
+    let (_, out) = run(cfg(""), || {
+        let k = kernel::kernel();
+        let l = kernel::kernel::locking::SpinLock::new(());
+        let g = l.lock();
+        let p = k.mm.alloc_pages(GFP_KERNEL, 0);
+        drop(g);
+        let q = k.mm.alloc_pages(GFP_ATOMIC, 0);
+        for x in [p, q].into_iter().flatten() {
+            k.mm.__free_pages(x, 0);
+        }
+    });
+    assert!(
+        out.dmesg.contains("BUG: sleeping function called from invalid context"),
+        "{}",
+        out.dmesg
+    );
+}
