@@ -528,16 +528,25 @@ Page allocated via order 2, mask 0x40cc0(GFP_KERNEL|__GFP_COMP), pid 9, tgid 8 (
 
     #[test]
     fn select_cull_and_sort() {
-        let o = parse_args(&args(&["--name", "my (odd) task", "in", "out"])).unwrap().unwrap();
+        let o = parse_args(&args(&["--name", "my (odd) task", "in", "out"]))
+            .unwrap()
+            .unwrap();
         let l = fold(SAMPLE, &o);
         assert_eq!(l.len(), 1);
         assert_eq!(l[0].tgid, 8);
-        let o = parse_args(&args(&["--cull", "pid,stacktrace", "in", "out"])).unwrap().unwrap();
+        let o = parse_args(&args(&["--cull", "pid,stacktrace", "in", "out"]))
+            .unwrap()
+            .unwrap();
         let out = render(&fold(SAMPLE, &o), &o);
-        assert_eq!(out, "2 times, 2 pages, PID 7:\n a+0x1\n b+0x2\n\n1 times, 4 pages, PID 9:\n c+0x3\n\n");
+        assert_eq!(
+            out,
+            "2 times, 2 pages, PID 7:\n a+0x1\n b+0x2\n\n1 times, 4 pages, PID 9:\n c+0x3\n\n"
+        );
         let o = parse_args(&args(&["-m", "in", "out"])).unwrap().unwrap();
         assert_eq!(fold(SAMPLE, &o)[0].page_num, 4);
-        let o = parse_args(&args(&["--sort", "-pid", "--pid", "7,9", "in", "out"])).unwrap().unwrap();
+        let o = parse_args(&args(&["--sort", "-pid", "--pid", "7,9", "in", "out"]))
+            .unwrap()
+            .unwrap();
         assert_eq!(fold(SAMPLE, &o)[0].pid, 9);
         let o = parse_args(&args(&["-a", "in", "out"])).unwrap().unwrap();
         let l = fold(SAMPLE, &o);
@@ -547,8 +556,12 @@ Page allocated via order 2, mask 0x40cc0(GFP_KERNEL|__GFP_COMP), pid 9, tgid 8 (
 
     #[test]
     fn bad_arguments_are_errors() {
-        assert!(parse_args(&args(&["--cull", "bogus", "a", "b"])).unwrap_err().contains("wrong argument after --cull option:bogus"));
-        assert!(parse_args(&args(&["--pid", "x", "a", "b"])).unwrap_err().contains("wrong/invalid pid"));
+        assert!(parse_args(&args(&["--cull", "bogus", "a", "b"]))
+            .unwrap_err()
+            .contains("wrong argument after --cull option:bogus"));
+        assert!(parse_args(&args(&["--pid", "x", "a", "b"]))
+            .unwrap_err()
+            .contains("wrong/invalid pid"));
         assert!(parse_args(&args(&["--sort", "zzz", "a", "b"])).is_err());
         assert!(parse_args(&args(&["-m", "-t", "a", "b"])).is_err());
         assert!(parse_args(&args(&["-q", "a", "b"])).is_err());
@@ -556,7 +569,10 @@ Page allocated via order 2, mask 0x40cc0(GFP_KERNEL|__GFP_COMP), pid 9, tgid 8 (
         assert!(parse_args(&args(&["-h"])).unwrap().is_none());
         // garbage input folds to nothing or to defaults, never panics
         let o = parse_args(&args(&["a", "b"])).unwrap().unwrap();
-        let _ = render(&fold("\n\n(((\nPFN\n\nts ns order 99999999999999999999,\n\n", &o), &o);
+        let _ = render(
+            &fold("\n\n(((\nPFN\n\nts ns order 99999999999999999999,\n\n", &o),
+            &o,
+        );
     }
 
     #[inline(never)]
@@ -600,8 +616,14 @@ Page allocated via order 2, mask 0x40cc0(GFP_KERNEL|__GFP_COMP), pid 9, tgid 8 (
         assert_eq!(list[0].comm, "leaker");
         let out = render(&list, &o);
         assert!(out.starts_with("300 times, 300 pages, allocated by OTHERS :\nPage allocated via order 0, mask 0xcc0(GFP_KERNEL), pid 1234, tgid 1234 (leaker), ts  ns\n"), "{out}");
-        assert!(list[0].stacktrace().contains("leak_pages"), "{}", list[0].stacktrace());
-        let o = parse_args(&args(&["--pid", "99", "in", "out"])).unwrap().unwrap();
+        assert!(
+            list[0].stacktrace().contains("leak_pages"),
+            "{}",
+            list[0].stacktrace()
+        );
+        let o = parse_args(&args(&["--pid", "99", "in", "out"]))
+            .unwrap()
+            .unwrap();
         let l = fold(&text, &o);
         assert_eq!(l.len(), 1);
         assert_eq!(l[0].num, 5);

@@ -38,7 +38,10 @@ impl fmt::Display for PhysMemError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PhysMemError::BadSize(s) => {
-                write!(f, "physical memory size {s:#x} is not a non-zero multiple of 4096")
+                write!(
+                    f,
+                    "physical memory size {s:#x} is not a non-zero multiple of 4096"
+                )
             }
             PhysMemError::NoMemory(s) => write!(f, "host cannot provide {s} bytes of memory"),
             PhysMemError::OutOfRange { addr, len } => {
@@ -58,14 +61,16 @@ pub struct PhysMem {
 
 impl fmt::Debug for PhysMem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PhysMem").field("bytes", &self.size()).finish()
+        f.debug_struct("PhysMem")
+            .field("bytes", &self.size())
+            .finish()
     }
 }
 
 impl PhysMem {
     /// RAM of `bytes` bytes (a non-zero multiple of `PAGE_SIZE`), all zero.
     pub fn new(bytes: u64) -> Result<Self, PhysMemError> {
-        if bytes == 0 || bytes % PAGE_SIZE as u64 != 0 {
+        if bytes == 0 || !bytes.is_multiple_of(PAGE_SIZE as u64) {
             return Err(PhysMemError::BadSize(bytes));
         }
         let nwords = usize::try_from(bytes / 8).map_err(|_| PhysMemError::NoMemory(bytes))?;
@@ -114,7 +119,7 @@ impl PhysMem {
 
     /// Reads the aligned 64-bit word at `addr`.
     pub fn read_u64(&self, addr: u64) -> Result<u64, PhysMemError> {
-        if addr % 8 != 0 {
+        if !addr.is_multiple_of(8) {
             return Err(PhysMemError::Misaligned(addr));
         }
         self.check(addr, 8)?;
@@ -123,7 +128,7 @@ impl PhysMem {
 
     /// Writes the aligned 64-bit word at `addr`.
     pub fn write_u64(&self, addr: u64, val: u64) -> Result<(), PhysMemError> {
-        if addr % 8 != 0 {
+        if !addr.is_multiple_of(8) {
             return Err(PhysMemError::Misaligned(addr));
         }
         self.check(addr, 8)?;
@@ -137,7 +142,9 @@ impl PhysMem {
         let mut a = addr;
         let mut done = 0;
         while done < buf.len() {
-            let w = self.words[(a / 8) as usize].load(Ordering::Relaxed).to_le_bytes();
+            let w = self.words[(a / 8) as usize]
+                .load(Ordering::Relaxed)
+                .to_le_bytes();
             let off = (a % 8) as usize;
             let n = (8 - off).min(buf.len() - done);
             buf[done..done + n].copy_from_slice(&w[off..off + n]);

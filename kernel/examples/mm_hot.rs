@@ -2,7 +2,11 @@
 //! see bench/benches/mm.rs). `cargo run --release -p usk-kernel --example mm_hot`.
 use kernel::mm::*;
 fn main() {
-    let mm = Mm::new(&MmConfig { mem_bytes: 256 << 20, ..Default::default() }).unwrap();
+    let mm = Mm::new(&MmConfig {
+        mem_bytes: 256 << 20,
+        ..Default::default()
+    })
+    .unwrap();
     let mode = std::env::args().nth(1).unwrap_or_default();
     let t = std::time::Instant::now();
     let n = 20_000_000u64;

@@ -39,7 +39,9 @@ fn proc_files_match_the_allocator() {
         let free = k.mm.nr_free_pages();
         let total = k.mm.totalram_pages();
         k.mm.__free_pages(p, 4);
-        (meminfo, vmstat, buddy, zoneinfo, pti, slab, ext, unusable, snap, free, total)
+        (
+            meminfo, vmstat, buddy, zoneinfo, pti, slab, ext, unusable, snap, free, total,
+        )
     });
     let (meminfo, vmstat, buddy, zoneinfo, pti, slab, ext, unusable, snap, free, total) = r;
     let mi = procfs_core::Meminfo::from_read(meminfo.as_bytes()).unwrap();
@@ -186,7 +188,8 @@ fn atomic_context_gfp_kernel_is_reported() {
         }
     });
     assert!(
-        out.dmesg.contains("BUG: sleeping function called from invalid context"),
+        out.dmesg
+            .contains("BUG: sleeping function called from invalid context"),
         "{}",
         out.dmesg
     );

@@ -125,7 +125,9 @@ impl Shrinker for PageCache {
         {
             let mut st = self.st.lock();
             while victims.len() < nr {
-                let Some(k) = st.file_lru.pop_front() else { break };
+                let Some(k) = st.file_lru.pop_front() else {
+                    break;
+                };
                 if let Some(pfn) = st.by_key.remove(&k) {
                     st.by_pfn.remove(&pfn);
                     victims.push(pfn);
@@ -183,10 +185,7 @@ impl Workload<'_> {
     }
 
     fn alloc_movable(&mut self, long: bool) {
-        let Some(pfn) = self
-            .mm
-            .alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, 0)
-        else {
+        let Some(pfn) = self.mm.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, 0) else {
             return;
         };
         self.mm.set_page_movable(pfn, self.id);
@@ -422,8 +421,10 @@ pub fn run(opt: &Options) -> Result<Vec<Outcome>, MmError> {
     let pb = if opt.progress {
         let pb = ProgressBar::new((opt.policies.len() * (100 + opt.attempts)) as u64);
         pb.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         pb
     } else {
@@ -446,7 +447,15 @@ pub fn report(opt: &Options, res: &[Outcome]) -> String {
     );
     s.push_str(&format!(
         "{:<11} {:<10} {:>9}  {:<24} {:>6} {:>22} {:>9} {:>9} {:>7}\n",
-        "policy", "compaction", "success", "seed (LWN, 2005)", "mixed", "pinned pages U/M/E", "reclaimed", "migrated", "time"
+        "policy",
+        "compaction",
+        "success",
+        "seed (LWN, 2005)",
+        "mixed",
+        "pinned pages U/M/E",
+        "reclaimed",
+        "migrated",
+        "time"
     ));
     for r in res {
         s.push_str(&format!(
@@ -547,13 +556,16 @@ pub fn main(args: &[String]) -> Result<(), String> {
             }
             "--seed" => opt.seed = val("--seed")?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--attempts" => {
-                opt.attempts = val("--attempts")?.parse().map_err(|e| format!("--attempts: {e}"))?
+                opt.attempts = val("--attempts")?
+                    .parse()
+                    .map_err(|e| format!("--attempts: {e}"))?
             }
             "--policy" => {
                 let v = val("--policy")?;
                 policies.push((
-                    GroupingPolicy::parse(&v)
-                        .ok_or(format!("--policy {v}: expected vanilla, gorman2005 or pageblock"))?,
+                    GroupingPolicy::parse(&v).ok_or(format!(
+                        "--policy {v}: expected vanilla, gorman2005 or pageblock"
+                    ))?,
                     None,
                 ));
             }

@@ -145,7 +145,9 @@ impl Mm {
                 return Some(CompactResult::Success);
             }
             // an allocation that would steal a whole block is fine too
-            if area.nr_free > 0 && (o as u32 >= self.pageblock_order || cc.migratetype == MigrateType::Movable) {
+            if area.nr_free > 0
+                && (o as u32 >= self.pageblock_order || cc.migratetype == MigrateType::Movable)
+            {
                 return Some(CompactResult::Success);
             }
             if o == MAX_ORDER - 1 && !fa.global.is_empty() {
@@ -159,7 +161,9 @@ impl Mm {
     fn isolate_migratepages(&self, z: &Zone, cc: &mut CompactControl) {
         let pb = 1usize << self.pageblock_order;
         let start = cc.migrate_pfn;
-        let end = ((start & !(pb - 1)) + pb).min(z.zone_end_pfn()).min(cc.free_pfn);
+        let end = ((start & !(pb - 1)) + pb)
+            .min(z.zone_end_pfn())
+            .min(cc.free_pfn);
         let skip_on_failure = cc.order > 0;
         let chunk = if cc.order > 0 { 1usize << cc.order } else { pb };
         let mut pfn = start;
@@ -214,7 +218,8 @@ impl Mm {
         if cc.migrate_pfn < end && cc.migratepages.len() < COMPACT_CLUSTER_MAX {
             cc.migrate_pfn = end;
         }
-        self.events.count_ev(VmEvent::COMPACTMIGRATE_SCANNED, scanned);
+        self.events
+            .count_ev(VmEvent::COMPACTMIGRATE_SCANNED, scanned);
         self.events
             .count_ev(VmEvent::COMPACTISOLATED, cc.migratepages.len() as u64);
     }
@@ -241,7 +246,9 @@ impl Mm {
         while cc.freepages.len() < want && cc.free_pfn > cc.migrate_pfn {
             let block = cc.free_pfn;
             let block_end = (block + pb).min(z.zone_end_pfn());
-            if block >= z.zone_start_pfn && self.suitable_migration_target(z, block.max(z.zone_start_pfn)) {
+            if block >= z.zone_start_pfn
+                && self.suitable_migration_target(z, block.max(z.zone_start_pfn))
+            {
                 let mut fa = z.lock.lock();
                 let mut pfn = block.max(z.zone_start_pfn);
                 while pfn < block_end {

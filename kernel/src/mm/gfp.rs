@@ -205,7 +205,10 @@ mod tests {
             format_gfp(GFP_KERNEL | __GFP_RECLAIMABLE | __GFP_ZERO),
             "GFP_KERNEL|__GFP_ZERO|__GFP_RECLAIMABLE"
         );
-        assert_eq!(format_gfp(GFP_ATOMIC | __GFP_NOWARN), "GFP_ATOMIC|__GFP_NOWARN");
+        assert_eq!(
+            format_gfp(GFP_ATOMIC | __GFP_NOWARN),
+            "GFP_ATOMIC|__GFP_NOWARN"
+        );
         assert_eq!(format_gfp(Gfp(0)), "none");
         assert_eq!(format_gfp(Gfp(0x800000)), "0x800000");
     }
@@ -214,6 +217,9 @@ mod tests {
     fn migratetypes() {
         assert_eq!(gfp_migratetype(GFP_KERNEL), MigrateType::Unmovable);
         assert_eq!(gfp_migratetype(GFP_HIGHUSER_MOVABLE), MigrateType::Movable);
-        assert_eq!(gfp_migratetype(GFP_KERNEL | __GFP_RECLAIMABLE), MigrateType::Reclaimable);
+        assert_eq!(
+            gfp_migratetype(GFP_KERNEL | __GFP_RECLAIMABLE),
+            MigrateType::Reclaimable
+        );
     }
 }

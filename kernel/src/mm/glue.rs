@@ -19,7 +19,7 @@ use std::time::Instant;
 
 thread_local! {
     static CPU: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-    static CURRENT: RefCell<(i32, i32, String)> = RefCell::new((0, 0, String::new()));
+    static CURRENT: RefCell<(i32, i32, String)> = const { RefCell::new((0, 0, String::new())) };
 }
 
 /// Binds the calling host thread to simulated CPU `cpu`.
@@ -64,9 +64,7 @@ pub fn set_current(pid: i32, tgid: i32, comm: &str) {
 /// the boot task `swapper/N`.
 pub fn current() -> (i32, i32, String) {
     if in_kernel() {
-        return crate::kernel::sched::current::with_current(|t| {
-            (t.pid as i32, t.tgid as i32, t.comm())
-        });
+        return crate::kernel::sched::current::with_current(|t| (t.pid, t.tgid, t.comm()));
     }
     CURRENT.with(|c| {
         let c = c.borrow();
@@ -115,7 +113,9 @@ impl Log {
         b.push_str(text);
         if b.len() > LOG_BUF_LEN {
             let cut = b.len() - LOG_BUF_LEN;
-            let cut = (cut..b.len()).find(|&i| b.is_char_boundary(i)).unwrap_or(b.len());
+            let cut = (cut..b.len())
+                .find(|&i| b.is_char_boundary(i))
+                .unwrap_or(b.len());
             b.drain(..cut);
         }
     }
@@ -139,7 +139,9 @@ pub fn call_trace() -> String {
         let mut name = None;
         backtrace::resolve_frame(f, |sym| {
             if name.is_none() {
-                name = sym.name().map(|n| super::stackdepot::short_symbol(&n.to_string()));
+                name = sym
+                    .name()
+                    .map(|n| super::stackdepot::short_symbol(&n.to_string()));
             }
         });
         if let Some(name) = name {

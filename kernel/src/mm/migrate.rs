@@ -159,8 +159,10 @@ impl Mm {
         }
         // copy contents and the fields the owner set
         let _ = self.physmem.copy_frame(new, old);
-        np.index.store(op.index.load(Ordering::Relaxed), Ordering::Relaxed);
-        np.private.store(op.private.load(Ordering::Relaxed), Ordering::Relaxed);
+        np.index
+            .store(op.index.load(Ordering::Relaxed), Ordering::Relaxed);
+        np.private
+            .store(op.private.load(Ordering::Relaxed), Ordering::Relaxed);
         const COPY: [PageFlag; 5] = [
             PageFlag::Uptodate,
             PageFlag::Dirty,

@@ -42,8 +42,13 @@ pub const MIGRATE_TYPES: usize = 5;
 /// (gorman2005 only).
 pub const GLOBAL_LIST: u8 = 7;
 
-pub const MIGRATETYPE_NAMES: [&str; MIGRATE_TYPES] =
-    ["Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"];
+pub const MIGRATETYPE_NAMES: [&str; MIGRATE_TYPES] = [
+    "Unmovable",
+    "Movable",
+    "Reclaimable",
+    "HighAtomic",
+    "Isolate",
+];
 
 impl MigrateType {
     pub const ALL: [MigrateType; MIGRATE_TYPES] = [
@@ -130,7 +135,11 @@ pub struct FreeList {
 
 impl Default for FreeList {
     fn default() -> Self {
-        FreeList { head: NIL, tail: NIL, len: 0 }
+        FreeList {
+            head: NIL,
+            tail: NIL,
+            len: 0,
+        }
     }
 }
 
@@ -144,7 +153,9 @@ impl FreeList {
         p.lru_prev.store(NIL, Ordering::Relaxed);
         p.lru_next.store(self.head, Ordering::Relaxed);
         if self.head != NIL {
-            map[self.head as usize].lru_prev.store(pfn as u32, Ordering::Relaxed);
+            map[self.head as usize]
+                .lru_prev
+                .store(pfn as u32, Ordering::Relaxed);
         } else {
             self.tail = pfn as u32;
         }
@@ -157,7 +168,9 @@ impl FreeList {
         p.lru_next.store(NIL, Ordering::Relaxed);
         p.lru_prev.store(self.tail, Ordering::Relaxed);
         if self.tail != NIL {
-            map[self.tail as usize].lru_next.store(pfn as u32, Ordering::Relaxed);
+            map[self.tail as usize]
+                .lru_next
+                .store(pfn as u32, Ordering::Relaxed);
         } else {
             self.head = pfn as u32;
         }

@@ -41,8 +41,8 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicUsize, Ordering};
 
 pub use gfp::*;
-pub use procfs::mm_init;
 pub use mmzone::{GroupingPolicy, MigrateType, MAX_ORDER};
+pub use procfs::mm_init;
 
 pub const PAGE_SHIFT: u32 = 12;
 pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;
@@ -200,7 +200,7 @@ impl fmt::Debug for Mm {
 impl Mm {
     /// Builds the memory subsystem: `free_area_init` + `memblock_free_all`.
     pub fn new(cfg: &MmConfig) -> Result<Mm, MmError> {
-        if cfg.mem_bytes % (PAGE_SIZE as u64) != 0 {
+        if !cfg.mem_bytes.is_multiple_of(PAGE_SIZE as u64) {
             return Err(MmError::Invalid(format!(
                 "memory size {} is not a multiple of 4096",
                 cfg.mem_bytes
@@ -209,7 +209,9 @@ impl Mm {
         let total_pages = (cfg.mem_bytes / PAGE_SIZE as u64) as usize;
         let nr_nodes = cfg.nr_nodes.max(1);
         if nr_nodes > 64 {
-            return Err(MmError::Invalid(format!("--numa {nr_nodes}: at most 64 nodes")));
+            return Err(MmError::Invalid(format!(
+                "--numa {nr_nodes}: at most 64 nodes"
+            )));
         }
         // one node may be all DMA (a 16 MiB machine); more nodes need room
         // for a MAX_ORDER block each beyond the DMA zone
@@ -237,7 +239,11 @@ impl Mm {
         let mut spans = Vec::new();
         for nid in 0..nr_nodes {
             let start = nid * per_node;
-            let end = if nid == nr_nodes - 1 { total_pages } else { start + per_node };
+            let end = if nid == nr_nodes - 1 {
+                total_pages
+            } else {
+                start + per_node
+            };
             spans.push((start, end));
         }
         let mut zone_of = vec![(0u8, 1u8); 0];
@@ -288,7 +294,10 @@ impl Mm {
                     make_zone(ZoneType::Normal, MAX_DMA_PFN.min(end), end),
                 )
             } else {
-                (make_zone(ZoneType::Dma, 0, 0), make_zone(ZoneType::Normal, start, end))
+                (
+                    make_zone(ZoneType::Dma, 0, 0),
+                    make_zone(ZoneType::Normal, start, end),
+                )
             };
             let movable = make_zone(ZoneType::Movable, 0, 0);
             nodes.push(PgData {
@@ -301,7 +310,10 @@ impl Mm {
         }
         let mem_map: Box<[Page]> = (0..total_pages)
             .map(|pfn| {
-                let nid = spans.iter().position(|&(s, e)| pfn >= s && pfn < e).unwrap_or(0);
+                let nid = spans
+                    .iter()
+                    .position(|&(s, e)| pfn >= s && pfn < e)
+                    .unwrap_or(0);
                 let zt = if nid == 0 && pfn < MAX_DMA_PFN {
                     ZoneType::Dma
                 } else {
@@ -358,8 +370,7 @@ impl Mm {
                 let end = z.zone_end_pfn();
                 while pfn < end {
                     let mut order = (MAX_ORDER - 1) as u32;
-                    while order > 0 && (pfn & ((1 << order) - 1) != 0 || pfn + (1 << order) > end)
-                    {
+                    while order > 0 && (pfn & ((1 << order) - 1) != 0 || pfn + (1 << order) > end) {
                         order -= 1;
                     }
                     for i in 0..(1usize << order) {
@@ -420,8 +431,10 @@ impl Mm {
         let total = self.totalram_pages();
         let free = self.nr_free_pages();
         let sreclaim = (self.global_node_stat(vmstat::NR_SLAB_RECLAIMABLE_B).max(0) as u64) >> 12;
-        let sunreclaim =
-            (self.global_node_stat(vmstat::NR_SLAB_UNRECLAIMABLE_B).max(0) as u64) >> 12;
+        let sunreclaim = (self
+            .global_node_stat(vmstat::NR_SLAB_UNRECLAIMABLE_B)
+            .max(0) as u64)
+            >> 12;
         let file = self.global_node_stat(vmstat::NR_FILE_PAGES).max(0) as u64;
         let g = |i| self.global_node_stat(i).max(0) as u64;
         // si_mem_available(): free minus reserves, plus reclaimable halves
@@ -431,9 +444,8 @@ impl Mm {
             .flat_map(|n| n.zones.iter())
             .map(|z| z.wmark(WMARK_LOW) as u64)
             .sum();
-        let avail = (free + self.nr_pcp_pages()).saturating_sub(wmark_low)
-            + file / 2
-            + sreclaim - (sreclaim / 2).min(wmark_low);
+        let avail = (free + self.nr_pcp_pages()).saturating_sub(wmark_low) + file / 2 + sreclaim
+            - (sreclaim / 2).min(wmark_low);
         let mut m = String::new();
         fn kbw(m: &mut String, name: &str, kb: u64) {
             let _ = writeln!(m, "{:<16}{:>8} kB", format!("{name}:"), kb);
@@ -513,7 +525,10 @@ impl Mm {
                     for l in pcp.lists.iter() {
                         for pfn in l.iter(&self.mem_map) {
                             let p = &self.mem_map[pfn];
-                            if !z.contains(pfn) || p.test(PageFlag::Buddy) || p.page_ref_count() != 0 {
+                            if !z.contains(pfn)
+                                || p.test(PageFlag::Buddy)
+                                || p.page_ref_count() != 0
+                            {
                                 return Err(format!("pcp page {pfn:#x} (cpu {cpu}) in bad state"));
                             }
                             if std::mem::replace(&mut seen[pfn], true) {
@@ -588,6 +603,9 @@ impl Mm {
                 buddy_pages += zone_free;
             }
         }
-        Ok(FreeCounts { buddy_pages, pcp_pages })
+        Ok(FreeCounts {
+            buddy_pages,
+            pcp_pages,
+        })
     }
 }

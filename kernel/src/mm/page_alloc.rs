@@ -181,8 +181,8 @@ impl Mm {
             let buddy = pfn ^ (1 << order);
             let combined = buddy & pfn;
             let higher_buddy = combined ^ (1 << (order + 1));
-            tail = zone.contains(buddy)
-                && page_is_buddy(&self.mem_map, zone, higher_buddy, order + 1);
+            tail =
+                zone.contains(buddy) && page_is_buddy(&self.mem_map, zone, higher_buddy, order + 1);
         }
         let list = self.free_list_for(order, mt);
         self.add_to_free_list(fa, pfn, order, list, tail);
@@ -314,8 +314,7 @@ impl Mm {
             return;
         }
         if whole_block {
-            let (free_pages, movable_pages) =
-                self.move_freepages_block(fa, zone, pfn, start_type);
+            let (free_pages, movable_pages) = self.move_freepages_block(fa, zone, pfn, start_type);
             let alike = if start_type == MigrateType::Movable {
                 movable_pages
             } else if old_block_type == MigrateType::Movable {
@@ -478,7 +477,7 @@ impl Mm {
         highest_zoneidx: usize,
         alloc_flags: u32,
     ) -> bool {
-        let mut free = z.free_pages() - ((1i64 << order) - 1);
+        let free = z.free_pages() - ((1i64 << order) - 1);
         let mut min = mark as i64;
         if alloc_flags & ALLOC_HIGH != 0 {
             min -= min / 2;
@@ -486,7 +485,6 @@ impl Mm {
         if alloc_flags & ALLOC_HARDER != 0 {
             min -= min / 4;
         }
-        free = free.min(i64::MAX);
         if free <= min + z.lowmem_reserve[highest_zoneidx].load(Ordering::Relaxed) as i64 {
             return false;
         }
@@ -584,15 +582,19 @@ impl Mm {
         if order > 0 && gfp.intersects(__GFP_COMP) {
             // prep_compound_page()
             self.mem_map[pfn].set(PageFlag::Head);
-            self.mem_map[pfn + 1].private.store(order as u64, Ordering::Relaxed);
+            self.mem_map[pfn + 1]
+                .private
+                .store(order as u64, Ordering::Relaxed);
             for i in 1..n {
                 self.mem_map[pfn + i]
                     .compound_head
                     .store(pfn as u64 + 1, Ordering::Release);
             }
         }
-        self.events
-            .count(VmEvent::PGALLOC_DMA as usize + z.zone_type as usize, n as u64);
+        self.events.count(
+            VmEvent::PGALLOC_DMA as usize + z.zone_type as usize,
+            n as u64,
+        );
         // zone_statistics()
         if self.nodes.len() == 1 {
             // numa_hit and numa_local are the same event on one node
@@ -683,7 +685,11 @@ impl Mm {
         }
         if can_direct_reclaim {
             let costly = order > PAGE_ALLOC_COSTLY_ORDER;
-            let retries = if costly && !gfp.intersects(__GFP_RETRY_MAYFAIL) { 1 } else { 3 };
+            let retries = if costly && !gfp.intersects(__GFP_RETRY_MAYFAIL) {
+                1
+            } else {
+                3
+            };
             for _ in 0..retries {
                 // direct reclaim: there is no LRU yet; shrink slab caches
                 self.events
@@ -888,7 +894,8 @@ impl Mm {
             if let Some(pfn) = pcp.lists[t].pop_tail(&self.mem_map) {
                 pcp.count -= 1;
                 left -= 1;
-                let mt = MigrateType::from_u8(self.mem_map[pfn].index.load(Ordering::Relaxed) as u8);
+                let mt =
+                    MigrateType::from_u8(self.mem_map[pfn].index.load(Ordering::Relaxed) as u8);
                 self.mem_map[pfn].index.store(0, Ordering::Relaxed);
                 self.__free_one_page(&mut fa, zone, pfn, 0, mt);
             }
@@ -1110,11 +1117,7 @@ impl Mm {
             .sum();
         for z in self.nodes.iter().flat_map(|n| n.zones.iter()) {
             let managed = z.managed();
-            let min = if lowmem == 0 {
-                0
-            } else {
-                pages_min * managed / lowmem
-            };
+            let min = (pages_min * managed).checked_div(lowmem).unwrap_or(0);
             let tmp = (min >> 2).max(managed * self.watermark_scale_factor / 10000);
             z.watermark[WMARK_MIN].store(min, Ordering::Relaxed);
             z.watermark[WMARK_LOW].store(min + tmp, Ordering::Relaxed);
@@ -1126,8 +1129,7 @@ impl Mm {
     /// `setup_per_zone_lowmem_reserve()`.
     fn setup_per_zone_lowmem_reserve(&self) {
         for n in &self.nodes {
-            for i in 0..MAX_NR_ZONES {
-                let ratio = LOWMEM_RESERVE_RATIO[i];
+            for (i, &ratio) in LOWMEM_RESERVE_RATIO.iter().enumerate() {
                 let mut managed = 0;
                 for j in 0..MAX_NR_ZONES {
                     if j <= i {
@@ -1172,4 +1174,3 @@ pub fn zone_batchsize(managed: usize) -> usize {
     let x = batch + batch / 2;
     (1usize << (usize::BITS - 1 - x.leading_zeros())) - 1
 }
-

@@ -95,7 +95,8 @@ fn write_drop_caches(s: &str) -> Result<(), Errno> {
     }
     let k = kernel();
     if v & 1 != 0 {
-        k.mm.events.count_ev(super::vmstat::VmEvent::DROP_PAGECACHE, 1);
+        k.mm.events
+            .count_ev(super::vmstat::VmEvent::DROP_PAGECACHE, 1);
     }
     if v & 2 != 0 {
         k.mm.shrink_slab(usize::MAX);
@@ -149,7 +150,12 @@ pub fn mm_init(k: &Kernel) {
     }
     let _ = p.mkdir("sys");
     let _ = p.mkdir("sys/vm");
-    let _ = p.create_rw("sys/vm/compact_memory", 0o200, show_nothing, write_compact_memory);
+    let _ = p.create_rw(
+        "sys/vm/compact_memory",
+        0o200,
+        show_nothing,
+        write_compact_memory,
+    );
     let _ = p.create_rw(
         "sys/vm/min_free_kbytes",
         0o644,

@@ -16,7 +16,10 @@ struct Pages(PMutex<Vec<usize>>);
 impl MovableOps for Pages {
     fn migrate_page(&self, old: usize, new: usize) -> Result<(), MigrateError> {
         let mut v = self.0.lock();
-        let slot = v.iter_mut().find(|p| **p == old).ok_or(MigrateError::Gone)?;
+        let slot = v
+            .iter_mut()
+            .find(|p| **p == old)
+            .ok_or(MigrateError::Gone)?;
         *slot = new;
         Ok(())
     }
@@ -31,11 +34,16 @@ pub fn mm_selftest() -> Result<(), String> {
     mm.drain_all_pages();
     let before = mm.nr_free_pages();
     let mut live = Vec::new();
-    for (i, gfp) in [GFP_KERNEL, GFP_HIGHUSER_MOVABLE, GFP_KERNEL | __GFP_RECLAIMABLE, GFP_ATOMIC]
-        .iter()
-        .cycle()
-        .take(400)
-        .enumerate()
+    for (i, gfp) in [
+        GFP_KERNEL,
+        GFP_HIGHUSER_MOVABLE,
+        GFP_KERNEL | __GFP_RECLAIMABLE,
+        GFP_ATOMIC,
+    ]
+    .iter()
+    .cycle()
+    .take(400)
+    .enumerate()
     {
         let order = [0, 0, 1, 2, 3, 0, 5][i % 7];
         let p = mm
@@ -93,13 +101,19 @@ pub fn mm_selftest() -> Result<(), String> {
             counts.buddy_pages
         ));
     }
-    let vmstat = k.procfs.read("vmstat").map_err(|e| e.message().to_string())?;
+    let vmstat = k
+        .procfs
+        .read("vmstat")
+        .map_err(|e| e.message().to_string())?;
     let nr_free = vmstat
         .lines()
         .find_map(|l| l.strip_prefix("nr_free_pages "))
         .and_then(|v| v.parse::<u64>().ok());
     if nr_free != Some(mm.nr_free_pages()) {
-        return Err(format!("/proc/vmstat nr_free_pages {nr_free:?} != {}", mm.nr_free_pages()));
+        return Err(format!(
+            "/proc/vmstat nr_free_pages {nr_free:?} != {}",
+            mm.nr_free_pages()
+        ));
     }
     Ok(())
 }

@@ -38,7 +38,9 @@ pub const SLAB_RECLAIM_ACCOUNT: u32 = 0x20000;
 pub const ZERO_SIZE_PTR: u64 = 16;
 /// Largest kmalloc served by a cache (`KMALLOC_MAX_CACHE_SIZE`, 2 pages).
 pub const KMALLOC_MAX_CACHE_SIZE: usize = 8192;
-const KMALLOC_SIZES: [usize; 13] = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192];
+const KMALLOC_SIZES: [usize; 13] = [
+    8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192,
+];
 const SLUB_MAX_ORDER: u32 = 3;
 const MIN_PARTIAL: usize = 5;
 
@@ -120,7 +122,11 @@ impl Mm {
         }
         let mut a = align.max(8);
         if flags & SLAB_HWCACHE_ALIGN != 0 {
-            a = a.max(if size > 32 { 64 } else { size.next_power_of_two().max(8) });
+            a = a.max(if size > 32 {
+                64
+            } else {
+                size.next_power_of_two().max(8)
+            });
         }
         let sz = size.div_ceil(a) * a;
         let order = calculate_order(sz)
@@ -146,7 +152,11 @@ impl Mm {
     }
 
     fn cache_by_id(&self, id: u64) -> Option<Arc<KmemCache>> {
-        self.slab.caches.read().get((id as usize).checked_sub(1)?)?.clone()
+        self.slab
+            .caches
+            .read()
+            .get((id as usize).checked_sub(1)?)?
+            .clone()
     }
 
     fn slab_stat(&self, c: &KmemCache, pfn: Pfn, pages: i64) {
@@ -212,10 +222,7 @@ impl Mm {
         let pfn = *st.partial.last()?;
         let page = &self.mem_map[pfn];
         let obj = page.index.load(Ordering::Relaxed);
-        let next = self
-            .physmem
-            .read_u64(obj - super::PAGE_OFFSET)
-            .unwrap_or(0);
+        let next = self.physmem.read_u64(obj - super::PAGE_OFFSET).unwrap_or(0);
         page.index.store(next, Ordering::Relaxed);
         let inuse = page.private.fetch_add(1, Ordering::Relaxed) + 1;
         if inuse == 1 {
@@ -236,16 +243,17 @@ impl Mm {
     }
 
     fn slab_error(&self, msg: &str) {
-        self.log.printk(&format!(
-            "BUG: {msg}\n{}",
-            super::glue::call_trace()
-        ));
+        self.log
+            .printk(&format!("BUG: {msg}\n{}", super::glue::call_trace()));
     }
 
     /// `kmem_cache_free()`.
     pub fn kmem_cache_free(&self, c: &KmemCache, obj: u64) {
         let Some(pfn) = self.virt_to_page(obj) else {
-            self.slab_error(&format!("kmem_cache_free({}): bad address {obj:#x}", c.name));
+            self.slab_error(&format!(
+                "kmem_cache_free({}): bad address {obj:#x}",
+                c.name
+            ));
             return;
         };
         let head = self.compound_head(pfn);
@@ -263,7 +271,9 @@ impl Mm {
             return;
         }
         let base = page_address(head);
-        if (obj - base) as usize % c.size != 0 || (obj - base) as usize >= c.objects * c.size {
+        if !((obj - base) as usize).is_multiple_of(c.size)
+            || (obj - base) as usize >= c.objects * c.size
+        {
             self.slab_error(&format!("{}: invalid object pointer {obj:#x}", c.name));
             return;
         }
@@ -407,7 +417,10 @@ impl Mm {
         }
         let id = page.mapping.load(Ordering::Acquire) >> 2;
         let caches = self.slab.caches.read();
-        match caches.get((id as usize).wrapping_sub(1)).and_then(|c| c.as_ref()) {
+        match caches
+            .get((id as usize).wrapping_sub(1))
+            .and_then(|c| c.as_ref())
+        {
             Some(c) => self.kmem_cache_free(c, obj),
             None => {
                 drop(caches);
@@ -421,7 +434,9 @@ impl Mm {
         if obj <= ZERO_SIZE_PTR {
             return 0;
         }
-        let Some(pfn) = self.virt_to_page(obj) else { return 0 };
+        let Some(pfn) = self.virt_to_page(obj) else {
+            return 0;
+        };
         let head = self.compound_head(pfn);
         let page = &self.mem_map[head];
         if page.test(PageFlag::Slab) {

@@ -168,7 +168,9 @@ pub fn short_symbol(full: &str) -> String {
     let s = full.trim();
     // strip a trailing ::h0123456789abcdef hash
     let s = match s.rfind("::h") {
-        Some(i) if s.len() - i == 19 && s[i + 3..].chars().all(|c| c.is_ascii_hexdigit()) => &s[..i],
+        Some(i) if s.len() - i == 19 && s[i + 3..].chars().all(|c| c.is_ascii_hexdigit()) => {
+            &s[..i]
+        }
         _ => s,
     };
     // split on :: outside <...>
@@ -233,16 +235,29 @@ mod tests {
     #[test]
     fn symbols() {
         assert_eq!(
-            short_symbol("kernel::mm::page_alloc::<impl kernel::mm::Mm>::__alloc_pages::h0123456789abcdef"),
+            short_symbol(
+                "kernel::mm::page_alloc::<impl kernel::mm::Mm>::__alloc_pages::h0123456789abcdef"
+            ),
             "__alloc_pages"
         );
-        assert_eq!(short_symbol("usk::exp::run::{{closure}}"), "run::{{closure}}");
+        assert_eq!(
+            short_symbol("usk::exp::run::{{closure}}"),
+            "run::{{closure}}"
+        );
         assert_eq!(short_symbol("main"), "main");
         assert_eq!(
-            short_symbol("<fn() -> core::result::Result<(), String> as core::ops::FnOnce<()>>::call_once"),
+            short_symbol(
+                "<fn() -> core::result::Result<(), String> as core::ops::FnOnce<()>>::call_once"
+            ),
             "call_once"
         );
-        assert_eq!(short_symbol("core::iter::from_iter<usize, a::b<c>>"), "from_iter");
-        assert_eq!(short_symbol("usk::tests::other_pages::{closure#0}"), "other_pages::{closure#0}");
+        assert_eq!(
+            short_symbol("core::iter::from_iter<usize, a::b<c>>"),
+            "from_iter"
+        );
+        assert_eq!(
+            short_symbol("usk::tests::other_pages::{closure#0}"),
+            "other_pages::{closure#0}"
+        );
     }
 }

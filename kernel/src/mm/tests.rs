@@ -41,12 +41,21 @@ fn boot_layout_and_buddyinfo() {
 
 #[test]
 fn bad_config_is_an_error() {
-    let e = Mm::new(&MmConfig { mem_bytes: 4 << 20, ..Default::default() }).unwrap_err();
+    let e = Mm::new(&MmConfig {
+        mem_bytes: 4 << 20,
+        ..Default::default()
+    })
+    .unwrap_err();
     assert!(e.to_string().contains("too little"), "{e}");
-    assert!(Mm::new(&MmConfig { mem_bytes: 5000, ..Default::default() }).is_err());
+    assert!(Mm::new(&MmConfig {
+        mem_bytes: 5000,
+        ..Default::default()
+    })
+    .is_err());
     let mut c = MmConfig::default();
     assert!(c.apply_cmdline("quiet page_alloc=bogus").is_err());
-    c.apply_cmdline("page_alloc=gorman2005 page_owner=on").unwrap();
+    c.apply_cmdline("page_alloc=gorman2005 page_owner=on")
+        .unwrap();
     assert_eq!(c.policy, GroupingPolicy::Gorman2005);
     assert!(c.page_owner);
     assert_eq!(MmConfig::parse_size("512M").unwrap(), 512 << 20);
@@ -81,9 +90,14 @@ fn double_free_reports_bad_page_and_stays_consistent() {
 fn freeing_a_mapped_page_is_a_bad_page() {
     let mm = boot(GroupingPolicy::Pageblock, 32);
     let p = mm.alloc_pages(GFP_HIGHUSER_MOVABLE, 0).unwrap();
-    mm.mem_map[p]._mapcount.store(0, std::sync::atomic::Ordering::Relaxed);
+    mm.mem_map[p]
+        ._mapcount
+        .store(0, std::sync::atomic::Ordering::Relaxed);
     mm.put_page(p);
-    assert!(mm.log.dmesg().contains("page dumped because: nonzero mapcount"));
+    assert!(mm
+        .log
+        .dmesg()
+        .contains("page dumped because: nonzero mapcount"));
     assert!(mm.tainted_bad_page());
     mm.drain_all_pages();
     mm.verify().unwrap();
@@ -104,7 +118,10 @@ fn exhaustion_fails_cleanly_and_atomic_dips_into_reserves() {
         got.push(p);
         atomic += 1;
     }
-    assert!(atomic > 0 && kernel_left > 0, "atomic {atomic} left {kernel_left}");
+    assert!(
+        atomic > 0 && kernel_left > 0,
+        "atomic {atomic} left {kernel_left}"
+    );
     assert!(mm.alloc_pages(GFP_KERNEL, 0).is_none());
     let log = mm.log.dmesg();
     assert!(
@@ -129,7 +146,9 @@ fn dma_zone_and_zeroing() {
     mm.__free_pages(q, 0);
     let r = mm.get_zeroed_page(GFP_KERNEL).unwrap();
     let mut b = [1u8; 64];
-    mm.physmem.read((virt_to_pfn(r).unwrap() as u64) << 12, &mut b).unwrap();
+    mm.physmem
+        .read((virt_to_pfn(r).unwrap() as u64) << 12, &mut b)
+        .unwrap();
     assert_eq!(b, [0; 64]);
 }
 
@@ -155,7 +174,11 @@ fn run_ops(policy: GroupingPolicy, ops: &[(u8, u8, u16)]) -> Result<(), TestCase
     let mut live: Vec<(usize, u32)> = Vec::new();
     for &(kind, order, idx) in ops {
         let order = (order % 11) as u32;
-        let order = if order > 6 && kind % 3 != 0 { order % 4 } else { order };
+        let order = if order > 6 && kind % 3 != 0 {
+            order % 4
+        } else {
+            order
+        };
         let gfp = match kind % 6 {
             0 => GFP_KERNEL,
             1 => GFP_HIGHUSER_MOVABLE,
@@ -176,9 +199,13 @@ fn run_ops(policy: GroupingPolicy, ops: &[(u8, u8, u16)]) -> Result<(), TestCase
     let mut owned = vec![false; mm.mem_map.len()];
     let mut allocated = 0;
     for &(p, o) in &live {
-        for i in p..p + (1 << o) {
-            prop_assert!(!std::mem::replace(&mut owned[i], true), "pfn {} handed out twice", i);
-            prop_assert!(!mm.mem_map[i].test(page::PageFlag::Buddy), "allocated pfn {} is free", i);
+        for (i, slot) in owned.iter_mut().enumerate().skip(p).take(1 << o) {
+            prop_assert!(!std::mem::replace(slot, true), "pfn {} handed out twice", i);
+            prop_assert!(
+                !mm.mem_map[i].test(page::PageFlag::Buddy),
+                "allocated pfn {} is free",
+                i
+            );
         }
         allocated += 1 << o;
     }
@@ -225,13 +252,16 @@ fn concurrent_alloc_free_from_several_cpus() {
                         x ^= x << 13;
                         x ^= x >> 7;
                         x ^= x << 17;
-                        if x % 3 == 0 && !live.is_empty() {
+                        if x.is_multiple_of(3) && !live.is_empty() {
                             let (pfn, o) = live.swap_remove((x as usize >> 8) % live.len());
                             mm.__free_pages(pfn, o);
                         } else {
                             let o = [0, 0, 0, 0, 1, 2, 3, 9][(x >> 20) as usize % 8];
-                            let g = [GFP_KERNEL, GFP_HIGHUSER_MOVABLE, GFP_KERNEL | __GFP_RECLAIMABLE]
-                                [(x >> 30) as usize % 3];
+                            let g = [
+                                GFP_KERNEL,
+                                GFP_HIGHUSER_MOVABLE,
+                                GFP_KERNEL | __GFP_RECLAIMABLE,
+                            ][(x >> 30) as usize % 3];
                             if let Some(pfn) = mm.alloc_pages(g | __GFP_NOWARN, o) {
                                 live.push((pfn, o));
                             }
@@ -271,7 +301,9 @@ impl MovableOps for Region {
 }
 
 fn fill_movable(mm: &Mm) -> (Arc<Region>, MovableId) {
-    let r = Arc::new(Region { pages: PMutex::new(HashMap::new()) });
+    let r = Arc::new(Region {
+        pages: PMutex::new(HashMap::new()),
+    });
     let id = mm.movable.register(r.clone());
     let mut k = 0u64;
     while let Some(p) = mm.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN | __GFP_NORETRY, 0) {
@@ -288,7 +320,13 @@ fn compaction_assembles_high_order_blocks_and_preserves_data() {
     let mm = boot(GroupingPolicy::Pageblock, 64);
     let (r, _) = fill_movable(&mm);
     // free every other page: lots of free memory, no order-1 block
-    let keys: Vec<u64> = r.pages.lock().keys().copied().filter(|k| k % 2 == 1).collect();
+    let keys: Vec<u64> = r
+        .pages
+        .lock()
+        .keys()
+        .copied()
+        .filter(|k| k % 2 == 1)
+        .collect();
     for k in keys {
         let p = r.pages.lock().remove(&k).unwrap();
         mm.clear_page_movable(p);
@@ -334,17 +372,27 @@ fn slab_and_kmalloc() {
     assert!(mm.log.dmesg().contains("was not allocated by kmalloc"));
 
     let c = mm
-        .kmem_cache_create("dentry", 192, 0, slab::SLAB_RECLAIM_ACCOUNT | slab::SLAB_HWCACHE_ALIGN)
+        .kmem_cache_create(
+            "dentry",
+            192,
+            0,
+            slab::SLAB_RECLAIM_ACCOUNT | slab::SLAB_HWCACHE_ALIGN,
+        )
         .unwrap();
     assert!(mm.kmem_cache_create("dentry", 8, 0, 0).is_err());
     assert!(mm.kmem_cache_create("x", 0, 0, 0).is_err());
-    let objs: Vec<u64> = (0..1000).map(|_| mm.kmem_cache_alloc(&c, GFP_KERNEL).unwrap()).collect();
+    let objs: Vec<u64> = (0..1000)
+        .map(|_| mm.kmem_cache_alloc(&c, GFP_KERNEL).unwrap())
+        .collect();
     let mut uniq = objs.clone();
     uniq.sort();
     uniq.dedup();
     assert_eq!(uniq.len(), 1000);
     let pfn = virt_to_pfn(objs[0]).unwrap();
-    assert_eq!(mm.page_zone(pfn).get_pageblock_migratetype(pfn), MigrateType::Reclaimable);
+    assert_eq!(
+        mm.page_zone(pfn).get_pageblock_migratetype(pfn),
+        MigrateType::Reclaimable
+    );
     assert!(mm.meminfo().contains("SReclaimable:"));
     let info = mm.slabinfo();
     assert!(info.starts_with("slabinfo - version: 2.1\n# name            <active_objs>"));
@@ -364,7 +412,10 @@ fn slab_and_kmalloc() {
     assert!(mm.log.dmesg().contains("double free"));
     let k = mm.kmalloc(64, GFP_KERNEL).unwrap();
     mm.kmem_cache_free(&c, k);
-    assert!(mm.log.dmesg().contains("Wrong slab cache. dentry but object is from kmalloc-64"));
+    assert!(mm
+        .log
+        .dmesg()
+        .contains("Wrong slab cache. dentry but object is from kmalloc-64"));
     for (i, o) in objs.iter().enumerate() {
         if i != 5 {
             mm.kmem_cache_free(&c, *o);
@@ -412,14 +463,19 @@ fn page_owner_records_in_linux_format() {
     );
     assert!(l2.contains("head"), "{l2}");
     let frames: Vec<&str> = lines.collect();
-    assert!(!frames.is_empty() && frames.iter().all(|f| f.starts_with(' ')), "{frames:?}");
+    assert!(
+        !frames.is_empty() && frames.iter().all(|f| f.starts_with(' ')),
+        "{frames:?}"
+    );
     assert!(text.ends_with("\n\n"));
     // freed pages disappear from the file
     mm.__free_pages(p, 2);
     assert!(!mm.page_owner_text().unwrap().contains("pid 42"));
     assert!(mm.pagetypeinfo().contains("Number of mixed blocks "));
     // off: the file does not exist
-    assert!(boot(GroupingPolicy::Pageblock, 32).page_owner_text().is_none());
+    assert!(boot(GroupingPolicy::Pageblock, 32)
+        .page_owner_text()
+        .is_none());
 }
 
 #[test]
@@ -448,9 +504,15 @@ fn pagetypeinfo_layout() {
 fn zoneinfo_and_extfrag_layout() {
     let mm = boot(GroupingPolicy::Pageblock, 32);
     let z = mm.zoneinfo();
-    assert!(z.starts_with("Node 0, zone      DMA\n  per-node stats\n      nr_inactive_anon 0\n"), "{z}");
+    assert!(
+        z.starts_with("Node 0, zone      DMA\n  per-node stats\n      nr_inactive_anon 0\n"),
+        "{z}"
+    );
     assert!(z.contains("\n  pages free     4095\n        boost    0\n        min      "));
-    assert!(z.contains("\n        protection: (0, 16, 16)\n      nr_free_pages 4095\n"), "{z}");
+    assert!(
+        z.contains("\n        protection: (0, 16, 16)\n      nr_free_pages 4095\n"),
+        "{z}"
+    );
     assert!(z.contains("\n  pagesets\n    cpu: 0\n              count: 0\n              high:  "));
     assert!(z.contains("\n  node_unreclaimable:  0\n  start_pfn:           1\n"));
     assert!(z.contains("Node 0, zone  Movable\n  pages free     0\n"));
@@ -484,7 +546,11 @@ fn proc_files_parse_with_procfs_crate() {
     assert_eq!(vs.0["pgfree"], 8);
     // buddyinfo has no procfs-core parser: parse it by hand, field by field
     for (line, z) in mm.buddyinfo().lines().zip(mm.nodes[0].zones.iter()) {
-        let nums: Vec<usize> = line.split_whitespace().skip(4).map(|x| x.parse().unwrap()).collect();
+        let nums: Vec<usize> = line
+            .split_whitespace()
+            .skip(4)
+            .map(|x| x.parse().unwrap())
+            .collect();
         assert_eq!(nums, mm.zone_snapshot(z).nr_free.to_vec());
     }
 }

@@ -608,11 +608,18 @@ impl Mm {
     pub fn vmstat(&self) -> String {
         let mut m = String::new();
         for (i, name) in ZONE_STAT_NAMES.iter().enumerate() {
-            let v: i64 = self.populated_zones().map(|(_, z)| self.zone_stat(z, i)).sum();
+            let v: i64 = self
+                .populated_zones()
+                .map(|(_, z)| self.zone_stat(z, i))
+                .sum();
             let _ = writeln!(m, "{} {}", name, v.max(0));
         }
         for (i, name) in NUMA_STAT_NAMES.iter().enumerate() {
-            let v: u64 = self.nodes.iter().map(|n| self.events.numa(n.node_id)[i]).sum();
+            let v: u64 = self
+                .nodes
+                .iter()
+                .map(|n| self.events.numa(n.node_id)[i])
+                .sum();
             let _ = writeln!(m, "{name} {v}");
         }
         for (i, name) in NODE_STAT_NAMES.iter().enumerate() {
