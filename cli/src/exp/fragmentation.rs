@@ -483,11 +483,24 @@ pub fn report(opt: &Options, res: &[Outcome]) -> String {
     s
 }
 
-/// Writes the plot: free blocks per order after the workload, per policy.
+fn label(r: &Outcome) -> String {
+    format!(
+        "{}{}",
+        r.policy.name(),
+        if r.compaction { "+compaction" } else { "" }
+    )
+}
+
+/// Writes the plot: left, free blocks per order after the workload, per
+/// policy (log scale); right, order-10 successes per policy beside the
+/// seed's figures.
 pub fn plot(path: &std::path::Path, res: &[Outcome]) -> Result<(), String> {
     use plotters::prelude::*;
-    let root = SVGBackend::new(path, (900, 500)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let e = |e: &dyn std::fmt::Display| e.to_string();
+    let root = SVGBackend::new(path, (1200, 520)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| e(&x))?;
+    let (left, right) = root.split_horizontally(760);
+    let colors = [RED, BLUE, MAGENTA, GREEN];
     let max = res
         .iter()
         .flat_map(|r| r.free_per_order.iter())
@@ -495,50 +508,103 @@ pub fn plot(path: &std::path::Path, res: &[Outcome]) -> Result<(), String> {
         .max()
         .unwrap_or(1)
         .max(1) as f64;
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(&left)
         .caption(
-            "Free blocks per order after the thrashing workload (1 GiB)",
+            "Free blocks per order after the workload",
             ("sans-serif", 20),
         )
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(0f64..11f64, (0.5f64..max * 2.0).log_scale())
-        .map_err(|e| e.to_string())?;
+        .build_cartesian_2d(-0.5f64..10.5f64, (0.5f64..max * 3.0).log_scale())
+        .map_err(|x| e(&x))?;
     chart
         .configure_mesh()
         .x_desc("order")
-        .y_desc("free blocks (log)")
+        .y_desc("free blocks (log scale)")
         .x_labels(11)
-        .x_label_formatter(&|x| format!("{}", (*x - 0.5).round() as i64))
+        .x_label_formatter(&|x| format!("{}", x.round() as i64))
+        .disable_x_mesh()
         .draw()
-        .map_err(|e| e.to_string())?;
-    let colors = [RED, BLUE, MAGENTA, GREEN];
+        .map_err(|x| e(&x))?;
     let w = 0.8 / res.len().max(1) as f64;
     for (i, r) in res.iter().enumerate() {
         let c = colors[i % colors.len()];
         chart
             .draw_series(r.free_per_order.iter().enumerate().map(|(o, &n)| {
-                let x0 = o as f64 + 0.1 + i as f64 * w;
+                let x0 = o as f64 - 0.4 + i as f64 * w;
                 Rectangle::new([(x0, 0.5), (x0 + w, (n as f64).max(0.5))], c.filled())
             }))
-            .map_err(|e| e.to_string())?
-            .label(format!(
-                "{}{} ({}/{} order-10)",
-                r.policy.name(),
-                if r.compaction { "+compaction" } else { "" },
-                r.successes,
-                r.attempts
-            ))
+            .map_err(|x| e(&x))?
+            .label(label(r))
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
     }
     chart
         .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .draw()
-        .map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())?;
+        .map_err(|x| e(&x))?;
+
+    let attempts = res.iter().map(|r| r.attempts).max().unwrap_or(160).max(1) as f64;
+    let mut bars = ChartBuilder::on(&right)
+        .caption("Order-10 allocations that succeeded", ("sans-serif", 20))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(-0.5f64..(res.len() as f64 - 0.5), 0f64..attempts * 1.1)
+        .map_err(|x| e(&x))?;
+    let names: Vec<String> = res.iter().map(label).collect();
+    bars.configure_mesh()
+        .x_labels(res.len())
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                names.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_desc(format!("successes of {attempts}"))
+        .disable_x_mesh()
+        .draw()
+        .map_err(|x| e(&x))?;
+    for (i, r) in res.iter().enumerate() {
+        let c = colors[i % colors.len()];
+        let x = i as f64;
+        bars.draw_series(std::iter::once(Rectangle::new(
+            [(x - 0.3, 0.0), (x + 0.3, r.successes as f64)],
+            c.filled(),
+        )))
+        .map_err(|x| e(&x))?;
+        bars.draw_series(std::iter::once(Text::new(
+            format!("{}", r.successes),
+            (x - 0.1, r.successes as f64 + attempts * 0.03),
+            ("sans-serif", 15),
+        )))
+        .map_err(|x| e(&x))?;
+        // the seed's figure for this policy, as a black tick
+        let seed = match (r.policy, r.compaction) {
+            (GroupingPolicy::Vanilla, false) => Some(3.0),
+            (GroupingPolicy::Gorman2005, false) => Some(81.0),
+            _ => None,
+        };
+        if let Some(s) = seed {
+            bars.draw_series(std::iter::once(PathElement::new(
+                vec![(x - 0.4, s), (x + 0.4, s)],
+                BLACK.stroke_width(3),
+            )))
+            .map_err(|x| e(&x))?;
+            bars.draw_series(std::iter::once(Text::new(
+                format!("seed: {s}"),
+                (x + 0.32, s + attempts * 0.02),
+                ("sans-serif", 13),
+            )))
+            .map_err(|x| e(&x))?;
+        }
+    }
+    root.present().map_err(|x| e(&x))?;
     Ok(())
 }
 
