@@ -249,7 +249,7 @@ impl Mm {
             if block >= z.zone_start_pfn
                 && self.suitable_migration_target(z, block.max(z.zone_start_pfn))
             {
-                let mut fa = z.lock.lock();
+                let mut fa = z.lock_zone();
                 let mut pfn = block.max(z.zone_start_pfn);
                 while pfn < block_end {
                     scanned += 1;
@@ -296,10 +296,9 @@ impl Mm {
         fa.list(order as usize, list).remove(&self.mem_map, pfn);
         fa.free_area[order as usize].nr_free -= 1;
         if fa.free_area[order as usize].nr_free == 0 {
-            let b = z.free_orders.load(Ordering::Relaxed);
-            z.free_orders.store(b & !(1 << order), Ordering::Relaxed);
+            fa.free_orders &= !(1 << order);
         }
-        p.clear(PageFlag::Buddy);
+        p.__clear(PageFlag::Buddy);
         p.private.store(0, Ordering::Relaxed);
         p.index.store(0, Ordering::Relaxed);
         z.nr_free_pages.fetch_sub(1 << order, Ordering::Relaxed);
@@ -310,7 +309,7 @@ impl Mm {
         if cc.freepages.is_empty() {
             return;
         }
-        let mut fa = z.lock.lock();
+        let mut fa = z.lock_zone();
         for pfn in cc.freepages.drain(..) {
             let mt = z.get_pageblock_migratetype(pfn);
             self.__free_one_page(&mut fa, z, pfn, 0, mt);

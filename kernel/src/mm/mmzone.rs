@@ -242,6 +242,37 @@ pub struct FreeAreas {
     pub free_area: [FreeArea; MAX_ORDER],
     /// `free_area_global` (gorman2005): MAX_ORDER-1 blocks of no type.
     pub global: FreeList,
+    /// Bit `o` set iff `free_area[o].nr_free > 0`; published to
+    /// [`Zone::free_orders`] when the zone lock is released.
+    pub free_orders: u32,
+}
+
+/// `spin_lock(&zone->lock)`: the free areas, and on release the free-order
+/// summary published for lock-free watermark checks.
+pub struct ZoneGuard<'a> {
+    zone: &'a Zone,
+    fa: parking_lot::MutexGuard<'a, FreeAreas>,
+}
+
+impl std::ops::Deref for ZoneGuard<'_> {
+    type Target = FreeAreas;
+    fn deref(&self) -> &FreeAreas {
+        &self.fa
+    }
+}
+
+impl std::ops::DerefMut for ZoneGuard<'_> {
+    fn deref_mut(&mut self) -> &mut FreeAreas {
+        &mut self.fa
+    }
+}
+
+impl Drop for ZoneGuard<'_> {
+    fn drop(&mut self) {
+        self.zone
+            .free_orders
+            .store(self.fa.free_orders, Ordering::Relaxed);
+    }
 }
 
 impl FreeAreas {
@@ -291,14 +322,22 @@ pub struct Zone {
     pub nr_free_pages: AtomicI64,
     /// Bit `o` set iff `free_area[o]` holds a free block: lets the
     /// watermark check look at free orders without the zone lock (Linux
-    /// reads `free_area` racily for the same purpose). Written under
-    /// `zone->lock` only.
+    /// reads `free_area` racily for the same purpose). Published by
+    /// [`ZoneGuard`] when the zone lock is released.
     pub free_orders: std::sync::atomic::AtomicU32,
     /// Per-zone `vm_stat` items other than NR_FREE_PAGES (see vmstat.rs).
     pub vm_stat: [AtomicI64; super::vmstat::NR_VM_ZONE_STAT_ITEMS],
 }
 
 impl Zone {
+    /// Takes `zone->lock`.
+    pub fn lock_zone(&self) -> ZoneGuard<'_> {
+        ZoneGuard {
+            zone: self,
+            fa: self.lock.lock(),
+        }
+    }
+
     pub fn zone_end_pfn(&self) -> Pfn {
         self.zone_start_pfn + self.spanned_pages
     }

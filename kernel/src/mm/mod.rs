@@ -365,7 +365,7 @@ impl Mm {
                 for b in z.pageblock_flags.iter() {
                     b.store(init_mt as u8, Ordering::Relaxed);
                 }
-                let mut fa = z.lock.lock();
+                let mut fa = z.lock_zone();
                 let mut pfn = z.zone_start_pfn;
                 let end = z.zone_end_pfn();
                 while pfn < end {

@@ -155,6 +155,19 @@ impl Page {
     pub fn clear(&self, f: PageFlag) {
         self.flags.fetch_and(!(1 << f as u32), Ordering::AcqRel);
     }
+    /// `__SetPageX`: non-atomic set, for a page nobody else may write
+    /// (a free page under zone->lock, a page being prepared for its owner).
+    #[inline]
+    pub fn __set(&self, f: PageFlag) {
+        let v = self.flags.load(Ordering::Relaxed);
+        self.flags.store(v | (1 << f as u32), Ordering::Release);
+    }
+    /// `__ClearPageX`: non-atomic clear (see [`Page::__set`]).
+    #[inline]
+    pub fn __clear(&self, f: PageFlag) {
+        let v = self.flags.load(Ordering::Relaxed);
+        self.flags.store(v & !(1 << f as u32), Ordering::Release);
+    }
     /// `TestSetPageLocked` & co.
     #[inline]
     pub fn test_and_set(&self, f: PageFlag) -> bool {

@@ -100,15 +100,11 @@ impl Mm {
         let p = &self.mem_map[pfn];
         p.private.store(order as u64, Ordering::Relaxed);
         p.index.store(list as u64, Ordering::Relaxed);
-        p.set(PageFlag::Buddy);
+        p.__set(PageFlag::Buddy);
     }
 
     fn add_to_free_list(&self, fa: &mut FreeAreas, pfn: Pfn, order: u32, list: u8, tail: bool) {
-        if fa.free_area[order as usize].nr_free == 0 {
-            let z = self.page_zone(pfn);
-            let b = z.free_orders.load(Ordering::Relaxed);
-            z.free_orders.store(b | (1 << order), Ordering::Relaxed);
-        }
+        fa.free_orders |= 1 << order;
         self.set_buddy(pfn, order, list);
         let l = fa.list(order as usize, list);
         if tail {
@@ -123,14 +119,12 @@ impl Mm {
         let p = &self.mem_map[pfn];
         let list = p.index.load(Ordering::Relaxed) as u8;
         fa.list(order as usize, list).remove(&self.mem_map, pfn);
-        p.clear(PageFlag::Buddy);
+        p.__clear(PageFlag::Buddy);
         p.private.store(0, Ordering::Relaxed);
         p.index.store(0, Ordering::Relaxed);
         fa.free_area[order as usize].nr_free -= 1;
         if fa.free_area[order as usize].nr_free == 0 {
-            let z = self.page_zone(pfn);
-            let b = z.free_orders.load(Ordering::Relaxed);
-            z.free_orders.store(b & !(1 << order), Ordering::Relaxed);
+            fa.free_orders &= !(1 << order);
         }
     }
 
@@ -447,7 +441,7 @@ impl Mm {
             if pcp.lists[mt as usize].is_empty() {
                 // rmqueue_bulk()
                 let batch = pcp.batch.max(1);
-                let mut fa = zone.lock.lock();
+                let mut fa = zone.lock_zone();
                 for _ in 0..batch {
                     let Some(pfn) = self.__rmqueue(&mut fa, zone, 0, mt, alloc_flags) else {
                         break;
@@ -462,7 +456,7 @@ impl Mm {
             pcp.count -= 1;
             return Some(pfn);
         }
-        let mut fa = zone.lock.lock();
+        let mut fa = zone.lock_zone();
         let pfn = self.__rmqueue(&mut fa, zone, order, mt, alloc_flags)?;
         self.take_free(zone, Some((pfn, order)));
         Some(pfn)
@@ -581,7 +575,7 @@ impl Mm {
         self.mem_map[pfn]._refcount.store(1, Ordering::Release);
         if order > 0 && gfp.intersects(__GFP_COMP) {
             // prep_compound_page()
-            self.mem_map[pfn].set(PageFlag::Head);
+            self.mem_map[pfn].__set(PageFlag::Head);
             self.mem_map[pfn + 1]
                 .private
                 .store(order as u64, Ordering::Relaxed);
@@ -880,13 +874,13 @@ impl Mm {
 
     /// `free_one_page()`.
     fn free_one_page(&self, zone: &Zone, pfn: Pfn, order: u32, mt: MigrateType) {
-        let mut fa = zone.lock.lock();
+        let mut fa = zone.lock_zone();
         self.__free_one_page(&mut fa, zone, pfn, order, mt);
     }
 
     /// `free_pcppages_bulk()`: return `count` pages from a pcp to the buddy.
     fn free_pcppages_bulk(&self, zone: &Zone, pcp: &mut PerCpuPages, count: usize) {
-        let mut fa = zone.lock.lock();
+        let mut fa = zone.lock_zone();
         let mut left = count.min(pcp.count);
         let mut t = 0;
         while left > 0 {
