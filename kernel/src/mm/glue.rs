@@ -76,6 +76,35 @@ pub fn current() -> (i32, i32, String) {
     })
 }
 
+/// [`current`] with `comm` as Linux stores it: 16 NUL-padded bytes
+/// (no allocation on the boot-task path, which page_owner hits often).
+pub fn current_comm16() -> (i32, i32, [u8; 16]) {
+    let mut c = [0u8; 16];
+    if in_kernel() {
+        return crate::kernel::sched::current::with_current(|t| {
+            for (i, b) in t.comm().bytes().take(15).enumerate() {
+                c[i] = b;
+            }
+            (t.pid, t.tgid, c)
+        });
+    }
+    CURRENT.with(|cur| {
+        let cur = cur.borrow();
+        if cur.2.is_empty() {
+            let s = format!("swapper/{}", smp_processor_id());
+            for (i, b) in s.bytes().take(15).enumerate() {
+                c[i] = b;
+            }
+            (0, 0, c)
+        } else {
+            for (i, b) in cur.2.bytes().take(15).enumerate() {
+                c[i] = b;
+            }
+            (cur.0, cur.1, c)
+        }
+    })
+}
+
 /// `local_clock()`: nanoseconds since the first call in this process.
 pub fn local_clock() -> u64 {
     if in_kernel() {

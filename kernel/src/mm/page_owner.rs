@@ -72,17 +72,31 @@ pub struct PageOwner {
 }
 
 /// `save_stack()`: capture and deduplicate the current call chain.
+///
+/// The common case — a chain seen before — costs one unwind (return
+/// addresses only) and a depot lookup. Only a chain the depot has not seen
+/// is unwound a second time to learn each frame's function start, which the
+/// printed `function+offset` needs; starts are kept per return address, so
+/// the second unwind's own (different) top frames do not matter.
+#[inline(never)]
 fn save_stack(depot: &StackDepot) -> DepotStackHandle {
     let mut ips = [0usize; PAGE_OWNER_STACK_DEPTH + CAPTURE_SKIP_MAX];
-    let mut starts = [0usize; PAGE_OWNER_STACK_DEPTH + CAPTURE_SKIP_MAX];
     let mut n = 0;
     backtrace::trace(|f| {
         ips[n] = f.ip() as usize;
-        starts[n] = f.symbol_address() as usize;
         n += 1;
         n < ips.len()
     });
-    depot.save_with_starts(&ips[..n], &starts[..n])
+    let (handle, new) = depot.save_new(&ips[..n]);
+    if new {
+        let mut starts = Vec::with_capacity(n + 2);
+        backtrace::trace(|f| {
+            starts.push((f.ip() as usize, f.symbol_address() as usize));
+            starts.len() < n + 2
+        });
+        depot.record_starts(&starts);
+    }
+    handle
 }
 
 impl PageOwner {
@@ -103,11 +117,7 @@ impl PageOwner {
     /// `__set_page_owner()`.
     pub(crate) fn set_page_owner(&self, _mm: &Mm, pfn: Pfn, order: u32, gfp: Gfp) {
         let handle = save_stack(&self.depot);
-        let (pid, tgid, comm) = super::glue::current();
-        let mut c = [0u8; 16];
-        for (i, b) in comm.bytes().take(15).enumerate() {
-            c[i] = b;
-        }
+        let (pid, tgid, c) = super::glue::current_comm16();
         let ts = super::glue::local_clock();
         for i in 0..(1usize << order) {
             if let Some(r) = self.recs.get(pfn + i) {

@@ -15,7 +15,6 @@
 
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 /// `depot_stack_handle_t`.
@@ -36,33 +35,37 @@ pub struct StackDepot {
     symbols: Mutex<HashMap<usize, Option<String>>>,
 }
 
+/// A fast multiplicative hash of the return addresses (the depot's keys
+/// are not attacker-chosen, so no SipHash is needed; Linux uses jhash2).
 fn hash_stack(entries: &[usize]) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    entries.hash(&mut h);
-    h.finish()
+    let mut h: u64 = 0x9e37_79b9_7f4a_7c15 ^ entries.len() as u64;
+    for &e in entries {
+        h = (h.rotate_left(5) ^ e as u64).wrapping_mul(0x5851_f42d_4c95_7f2d);
+    }
+    h
 }
 
 impl StackDepot {
-    /// `stack_depot_save()` with the start address of each frame's function
-    /// (so a frame prints as `function+offset`).
-    pub fn save_with_starts(&self, entries: &[usize], starts: &[usize]) -> DepotStackHandle {
-        let n = self.len();
-        let h = self.save(entries);
-        if h as usize > n {
-            let mut s = self.starts.lock();
-            for (&ip, &st) in entries.iter().zip(starts) {
-                if st != 0 && st <= ip {
-                    s.insert(ip, st);
-                }
+    /// Records the function start of return addresses (`(ip, start)`
+    /// pairs) so that frames print as `function+offset`.
+    pub fn record_starts(&self, pairs: &[(usize, usize)]) {
+        let mut s = self.starts.lock();
+        for &(ip, st) in pairs {
+            if st != 0 && st <= ip {
+                s.insert(ip, st);
             }
         }
-        h
     }
 
     /// `stack_depot_save()`.
     pub fn save(&self, entries: &[usize]) -> DepotStackHandle {
+        self.save_new(entries).0
+    }
+
+    /// `stack_depot_save()`, also telling whether the chain was new.
+    pub fn save_new(&self, entries: &[usize]) -> (DepotStackHandle, bool) {
         if entries.is_empty() {
-            return 0;
+            return (0, false);
         }
         let h = hash_stack(entries);
         {
@@ -70,7 +73,7 @@ impl StackDepot {
             if let Some(b) = p.buckets.get(&h) {
                 for &hd in b {
                     if &*p.stacks[hd as usize - 1] == entries {
-                        return hd;
+                        return (hd, false);
                     }
                 }
             }
@@ -79,14 +82,14 @@ impl StackDepot {
         if let Some(b) = p.buckets.get(&h) {
             for &hd in b {
                 if &*p.stacks[hd as usize - 1] == entries {
-                    return hd;
+                    return (hd, false);
                 }
             }
         }
         p.stacks.push(entries.into());
         let hd = p.stacks.len() as DepotStackHandle;
         p.buckets.entry(h).or_default().push(hd);
-        hd
+        (hd, true)
     }
 
     /// `stack_depot_fetch()`.
