@@ -471,6 +471,12 @@ pub fn report(opt: &Options, res: &[Outcome]) -> String {
             r.elapsed.as_secs_f64()
         ));
     }
+    s.push_str(
+        "\nsuccess: order-10 allocations that succeeded; mixed: order-9 blocks holding live\n\
+         allocations of more than one mobility type at the end of the workload; pinned: pages\n\
+         the workload left allocated (Unmovable/Movable/Reclaimable); reclaimed: page-cache\n\
+         and swappable pages dropped by direct reclaim; migrated: pages moved by compaction.\n",
+    );
     for r in res {
         s.push_str(&format!(
             "\n== page_alloc={}{} ==\n/proc/buddyinfo after the workload:\n{}/proc/buddyinfo after the attempts:\n{}",

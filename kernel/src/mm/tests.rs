@@ -429,6 +429,42 @@ fn slab_and_kmalloc() {
     mm.verify().unwrap();
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+    /// Random kmalloc/kfree sequences: objects never overlap, keep their
+    /// contents, and freeing everything leaves only cached empty slabs.
+    #[test]
+    fn prop_kmalloc(ops in proptest::collection::vec((any::<bool>(), 1usize..9000, any::<u16>()), 1..400)) {
+        let mm = boot(GroupingPolicy::Pageblock, 32);
+        let mut live: Vec<(u64, usize, u8)> = Vec::new();
+        for (i, &(alloc, size, idx)) in ops.iter().enumerate() {
+            if alloc || live.is_empty() {
+                let Some(a) = mm.kmalloc(size, GFP_KERNEL | __GFP_NOWARN) else { continue };
+                prop_assert!(mm.ksize(a) >= size);
+                let tag = i as u8;
+                mm.physmem.write(a - PAGE_OFFSET, &vec![tag; size]).unwrap();
+                for &(b, bs, _) in &live {
+                    prop_assert!(a + size as u64 <= b || b + bs as u64 <= a, "overlap");
+                }
+                live.push((a, size, tag));
+            } else {
+                let (a, size, tag) = live.swap_remove(idx as usize % live.len());
+                let mut buf = vec![0u8; size];
+                mm.physmem.read(a - PAGE_OFFSET, &mut buf).unwrap();
+                prop_assert!(buf.iter().all(|&b| b == tag), "object contents changed");
+                mm.kfree(a);
+            }
+        }
+        for (a, _, _) in live {
+            mm.kfree(a);
+        }
+        mm.shrink_slab(usize::MAX);
+        mm.drain_all_pages();
+        prop_assert_eq!(mm.verify().map_err(TestCaseError::fail)?.buddy_pages, 8191);
+        prop_assert!(!mm.log.dmesg().contains("BUG"));
+    }
+}
+
 #[test]
 fn page_owner_records_in_linux_format() {
     let mm = Mm::new(&MmConfig {
