@@ -591,6 +591,111 @@ fn proc_files_parse_with_procfs_crate() {
     }
 }
 
+/// zoneinfo, pagetypeinfo and slabinfo parsed back field by field and
+/// compared with the allocator's own numbers, after some churn.
+#[test]
+fn zoneinfo_pagetypeinfo_slabinfo_parse_back() {
+    let mm = boot(GroupingPolicy::Pageblock, 64);
+    let mut live = Vec::new();
+    for i in 0..3000u32 {
+        let g = [
+            GFP_KERNEL,
+            GFP_HIGHUSER_MOVABLE,
+            GFP_KERNEL | __GFP_RECLAIMABLE,
+        ][i as usize % 3];
+        if let Some(p) = mm.alloc_pages(g, i % 4) {
+            live.push((p, i % 4));
+        }
+    }
+    for (p, o) in live.drain(..).step_by(2) {
+        mm.__free_pages(p, o);
+    }
+    let c = mm.kmem_cache_create("test_cache", 200, 0, 0).unwrap();
+    let objs: Vec<u64> = (0..77)
+        .map(|_| mm.kmem_cache_alloc(&c, GFP_KERNEL).unwrap())
+        .collect();
+    mm.drain_all_pages();
+
+    // zoneinfo: "Node N, zone NAME" sections with "pages free", min/low/high,
+    // spanned/present/managed and the nr_free_pages stat
+    let zi = mm.zoneinfo();
+    for z in mm.nodes[0].zones.iter() {
+        let head = format!("Node 0, zone {:>8}", z.name);
+        let sec = zi
+            .split(&head)
+            .nth(1)
+            .unwrap()
+            .split("\nNode ")
+            .next()
+            .unwrap();
+        let field = |name: &str| -> usize {
+            sec.lines()
+                .find_map(|l| {
+                    let t = l.trim_start();
+                    t.strip_prefix(name).map(|v| v.trim().parse().unwrap())
+                })
+                .unwrap_or_else(|| panic!("{name} in {sec}"))
+        };
+        assert_eq!(field("pages free") as i64, z.free_pages());
+        assert_eq!(field("min "), z.wmark(0));
+        assert_eq!(field("low "), z.wmark(1));
+        assert_eq!(field("high "), z.wmark(2));
+        assert_eq!(field("spanned "), z.spanned_pages);
+        assert_eq!(field("present "), z.present_pages);
+        assert_eq!(field("managed "), z.managed());
+        if z.populated() {
+            assert_eq!(field("nr_free_pages ") as i64, z.free_pages());
+            assert_eq!(field("start_pfn: "), z.zone_start_pfn);
+        }
+    }
+    // pagetypeinfo: free blocks per type and order, pageblocks per type
+    let pti = mm.pagetypeinfo();
+    for z in mm.nodes[0].zones.iter().filter(|z| z.populated()) {
+        let snap = mm.zone_snapshot(z);
+        for t in MigrateType::ALL {
+            let head = format!("Node    0, zone {:>8}, type {:>12} ", z.name, t.name());
+            let line = pti.lines().find(|l| l.starts_with(&head)).unwrap();
+            let nums: Vec<usize> = line[head.len()..]
+                .split_whitespace()
+                .map(|x| x.parse().unwrap())
+                .collect();
+            assert_eq!(&nums[..], &snap.by_type[t as usize][..], "{line}");
+        }
+        let head = format!("Node 0, zone {:>8} ", z.name);
+        let line = pti
+            .split("Number of blocks type")
+            .nth(1)
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with(&head))
+            .unwrap();
+        let nums: Vec<usize> = line[head.len()..]
+            .split_whitespace()
+            .map(|x| x.parse().unwrap())
+            .collect();
+        assert_eq!(&nums[..], &mm.pageblock_counts(z)[..]);
+        assert_eq!(nums.iter().sum::<usize>(), z.nr_pageblocks());
+    }
+    // slabinfo: active/num objects, objsize, objperslab, pages, slabs
+    let si = mm.slabinfo();
+    let line = si.lines().find(|l| l.starts_with("test_cache ")).unwrap();
+    let f: Vec<&str> = line.split_whitespace().collect();
+    let (active, num, slabs) = mm.kmem_cache_stats(&c);
+    assert_eq!(f[1].parse::<usize>().unwrap(), active);
+    assert_eq!(f[2].parse::<usize>().unwrap(), num);
+    assert_eq!(f[3].parse::<usize>().unwrap(), c.size);
+    assert_eq!(f[4].parse::<usize>().unwrap(), c.objects);
+    assert_eq!(f[5].parse::<usize>().unwrap(), 1 << c.order);
+    assert_eq!(f[13].parse::<usize>().unwrap(), slabs);
+    assert_eq!(f[14].parse::<usize>().unwrap(), slabs);
+    for o in objs {
+        mm.kmem_cache_free(&c, o);
+    }
+    for (p, o) in live {
+        mm.__free_pages(p, o);
+    }
+}
+
 #[test]
 fn numa_nodes() {
     let mm = Mm::new(&MmConfig {
