@@ -325,6 +325,9 @@ pub struct Zone {
     /// reads `free_area` racily for the same purpose). Published by
     /// [`ZoneGuard`] when the zone lock is released.
     pub free_orders: std::sync::atomic::AtomicU32,
+    /// Pages in MIGRATE_HIGHATOMIC pageblocks (`nr_reserved_highatomic`),
+    /// changed under `zone->lock`.
+    pub nr_reserved_highatomic: AtomicUsize,
     /// Per-zone `vm_stat` items other than NR_FREE_PAGES (see vmstat.rs).
     pub vm_stat: [AtomicI64; super::vmstat::NR_VM_ZONE_STAT_ITEMS],
 }

@@ -285,6 +285,7 @@ impl Mm {
                     pageblock_order,
                     nr_free_pages: AtomicI64::new(0),
                     free_orders: Default::default(),
+                    nr_reserved_highatomic: AtomicUsize::new(0),
                     vm_stat: Default::default(),
                 }
             };

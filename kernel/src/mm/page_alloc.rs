@@ -37,7 +37,12 @@
 //!   falling back at all below pageblock order. Compaction (compaction.rs)
 //!   adds the active freeing the seed says was missing.
 //!
-//! Not modelled: the MIGRATE_HIGHATOMIC reserve, CMA, memory hotplug,
+//! `pageblock` also keeps Linux's MIGRATE_HIGHATOMIC reserve: a pageblock
+//! that served a non-blocking high-order allocation is set aside (up to
+//! ~1 % of the zone) for later ones, and handed back before an allocation
+//! fails.
+//!
+//! Not modelled: CMA, memory hotplug,
 //! kswapd/watermark boosting, page reclaim of LRU pages (there is no page
 //! cache yet; shrinkers are called instead).
 //!
@@ -457,9 +462,69 @@ impl Mm {
             return Some(pfn);
         }
         let mut fa = zone.lock_zone();
-        let pfn = self.__rmqueue(&mut fa, zone, order, mt, alloc_flags)?;
+        let mut pfn = None;
+        if alloc_flags & ALLOC_HARDER != 0 && self.policy == GroupingPolicy::Pageblock {
+            // a non-blocking high-order request may use the reserve
+            pfn = self.__rmqueue_smallest(&mut fa, zone, order, MigrateType::HighAtomic);
+        }
+        let pfn = match pfn {
+            Some(p) => p,
+            None => self.__rmqueue(&mut fa, zone, order, mt, alloc_flags)?,
+        };
         self.take_free(zone, Some((pfn, order)));
         Some(pfn)
+    }
+
+    /// `reserve_highatomic_pageblock()`: after a successful high-order
+    /// non-blocking allocation, set its pageblock aside (up to ~1 % of the
+    /// zone) so later atomic high-order requests still find free blocks.
+    fn reserve_highatomic_pageblock(&self, pfn: Pfn, zone: &Zone) {
+        let pb = 1usize << self.pageblock_order;
+        let max_managed = zone.managed() / 100 + pb;
+        if zone.nr_reserved_highatomic.load(Ordering::Relaxed) >= max_managed {
+            return;
+        }
+        let mut fa = zone.lock_zone();
+        let reserved = zone.nr_reserved_highatomic.load(Ordering::Relaxed);
+        if reserved >= max_managed {
+            return;
+        }
+        let mt = zone.get_pageblock_migratetype(pfn);
+        if mt != MigrateType::HighAtomic && mt != MigrateType::Isolate {
+            zone.nr_reserved_highatomic
+                .store(reserved + pb, Ordering::Relaxed);
+            zone.set_pageblock_migratetype(pfn, MigrateType::HighAtomic);
+            self.move_freepages_block(&mut fa, zone, pfn, MigrateType::HighAtomic);
+        }
+    }
+
+    /// `unreserve_highatomic_pageblock()`: when an allocation is about to
+    /// fail, give reserved pageblocks back to the requested type.
+    fn unreserve_highatomic_pageblock(&self, mt: MigrateType, force: bool) -> bool {
+        let pb = 1usize << self.pageblock_order;
+        for z in self.nodes.iter().flat_map(|n| n.zones.iter()) {
+            let reserved = z.nr_reserved_highatomic.load(Ordering::Relaxed);
+            if reserved == 0 || (!force && reserved <= pb) {
+                continue;
+            }
+            let mut fa = z.lock_zone();
+            for o in 0..MAX_ORDER {
+                let head = fa.free_area[o].free_list[MigrateType::HighAtomic as usize].head;
+                if head == super::page::NIL {
+                    continue;
+                }
+                let pfn = head as usize;
+                if z.get_pageblock_migratetype(pfn) == MigrateType::HighAtomic {
+                    let r = z.nr_reserved_highatomic.load(Ordering::Relaxed);
+                    z.nr_reserved_highatomic
+                        .store(r.saturating_sub(pb), Ordering::Relaxed);
+                }
+                z.set_pageblock_migratetype(pfn, mt);
+                self.move_freepages_block(&mut fa, z, pfn, mt);
+                return true;
+            }
+        }
+        false
     }
 
     /// `__zone_watermark_ok()`.
@@ -546,6 +611,12 @@ impl Mm {
                 }
                 if let Some(pfn) = self.rmqueue(z, order, mt, alloc_flags) {
                     self.prep_new_page(pfn, order, gfp, nid, z);
+                    if order > 0
+                        && alloc_flags & ALLOC_HARDER != 0
+                        && self.policy == GroupingPolicy::Pageblock
+                    {
+                        self.reserve_highatomic_pageblock(pfn, z);
+                    }
                     return Some(pfn);
                 }
             }
@@ -706,6 +777,14 @@ impl Mm {
                 if gfp.intersects(__GFP_NORETRY) {
                     break;
                 }
+            }
+        }
+        // last resort before failing: hand the high-atomic reserve back
+        if self.policy == GroupingPolicy::Pageblock
+            && self.unreserve_highatomic_pageblock(self.alloc_migratetype(gfp), true)
+        {
+            if let Some(p) = self.get_page_from_freelist(gfp, order, alloc_flags, nid, highest) {
+                return Some(p);
             }
         }
         if !gfp.intersects(__GFP_NOWARN) {
@@ -900,22 +979,27 @@ impl Mm {
     /// `free_unref_page()`: order-0 pages go to this CPU's list.
     fn free_unref_page(&self, pfn: Pfn) {
         let zone = self.page_zone(pfn);
-        let mut mt = if self.group_by_mobility() {
+        let block_mt = if self.group_by_mobility() {
             zone.get_pageblock_migratetype(pfn)
         } else {
             MigrateType::Unmovable
         };
-        if mt as usize >= MIGRATE_PCPTYPES {
-            if mt == MigrateType::Isolate {
-                self.free_one_page(zone, pfn, 0, mt);
+        let mut list = block_mt;
+        if block_mt as usize >= MIGRATE_PCPTYPES {
+            if block_mt == MigrateType::Isolate {
+                self.free_one_page(zone, pfn, 0, block_mt);
                 return;
             }
-            mt = MigrateType::Movable;
+            // high-atomic pages ride on the movable list but remember
+            // their type (set_pcppage_migratetype) for the buddy
+            list = MigrateType::Movable;
         }
         let cpu = super::glue::cpu_index(zone.pcp.len());
         let mut pcp = zone.pcp[cpu].lock();
-        self.mem_map[pfn].index.store(mt as u64, Ordering::Relaxed);
-        pcp.lists[mt as usize].push_head(&self.mem_map, pfn);
+        self.mem_map[pfn]
+            .index
+            .store(block_mt as u64, Ordering::Relaxed);
+        pcp.lists[list as usize].push_head(&self.mem_map, pfn);
         pcp.count += 1;
         if pcp.count >= pcp.high {
             let batch = pcp.batch;

@@ -136,6 +136,41 @@ fn exhaustion_fails_cleanly_and_atomic_dips_into_reserves() {
     assert_eq!(mm.verify().unwrap().buddy_pages, 8191);
 }
 
+/// The high-atomic reserve is taken in the slow path (as in Linux: the
+/// fast path has no ALLOC_HIGHATOMIC), serves later atomic high-order
+/// requests, and is handed back before an allocation fails.
+#[test]
+fn highatomic_reserve() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mm = boot(GroupingPolicy::Pageblock, 64);
+    let mut all = Vec::new();
+    while let Some(x) = mm.alloc_pages(GFP_KERNEL | __GFP_NOWARN, 2) {
+        all.push((x, 2));
+    }
+    let p = mm
+        .alloc_pages(GFP_ATOMIC, 2)
+        .expect("atomic dips below min");
+    let z = mm.page_zone(p);
+    assert_eq!(z.get_pageblock_migratetype(p), MigrateType::HighAtomic);
+    assert_eq!(z.nr_reserved_highatomic.load(Relaxed), 512);
+    assert!(mm
+        .pagetypeinfo()
+        .lines()
+        .any(|l| l.starts_with(&format!("Node 0, zone {:>8} ", z.name))
+            && l.contains("            1            0 ")));
+    mm.__free_pages(p, 2);
+    // a GFP_KERNEL request that would otherwise fail gets the reserve back
+    while let Some(x) = mm.alloc_pages(GFP_KERNEL | __GFP_NOWARN, 0) {
+        all.push((x, 0));
+    }
+    assert_eq!(z.nr_reserved_highatomic.load(Relaxed), 0);
+    for (x, o) in all {
+        mm.__free_pages(x, o);
+    }
+    mm.drain_all_pages();
+    assert_eq!(mm.verify().unwrap().buddy_pages, 16383);
+}
+
 #[test]
 fn dma_zone_and_zeroing() {
     let mm = boot(GroupingPolicy::Pageblock, 32);
