@@ -481,18 +481,24 @@ pub fn render(list: &[Block], o: &Options) -> String {
     s
 }
 
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+pub fn write_stdout(s: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("stdout: {e}")),
+        _ => Ok(()),
+    }
+}
+
 pub fn main(args: &[String]) -> Result<(), String> {
     let Some(o) = parse_args(args)? else {
-        print!("{USAGE}");
-        return Ok(());
+        return write_stdout(USAGE);
     };
     let input = std::fs::read(&o.input).map_err(|e| format!("open: {}: {e}", o.input))?;
     let input = String::from_utf8_lossy(&input);
     let list = fold(&input, &o);
     let loaded: u64 = list.iter().map(|b| b.num).sum();
-    println!("loaded {loaded}");
-    println!("sorting ....");
-    println!("culling");
+    write_stdout(&format!("loaded {loaded}\nsorting ....\nculling\n"))?;
     let mut f = std::fs::File::create(&o.output).map_err(|e| format!("open: {}: {e}", o.output))?;
     f.write_all(render(&list, &o).as_bytes())
         .map_err(|e| format!("write {}: {e}", o.output))

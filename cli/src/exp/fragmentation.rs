@@ -666,12 +666,12 @@ pub fn main(args: &[String]) -> Result<(), String> {
         opt.progress = false;
     }
     let res = run(&opt).map_err(|e| e.to_string())?;
-    print!("{}", report(&opt, &res));
+    let mut text = report(&opt, &res);
     if let Some(p) = &opt.plot {
-        plot(p, &res)?;
-        println!("\nplot written to {}", p.display());
+        plot(p, &res).map_err(|e| format!("plot {}: {e}", p.display()))?;
+        text.push_str(&format!("\nplot written to {}\n", p.display()));
     }
-    Ok(())
+    crate::page_owner_sort::write_stdout(&text)
 }
 
 #[cfg(test)]
