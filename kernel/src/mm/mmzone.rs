@@ -148,6 +148,7 @@ impl FreeList {
         self.head == NIL
     }
 
+    #[inline]
     pub fn push_head(&mut self, map: &[Page], pfn: Pfn) {
         let p = &map[pfn];
         p.lru_prev.store(NIL, Ordering::Relaxed);
@@ -179,6 +180,7 @@ impl FreeList {
     }
 
     /// Unlinks `pfn`, which must be on this list.
+    #[inline]
     pub fn remove(&mut self, map: &[Page], pfn: Pfn) {
         let p = &map[pfn];
         let next = p.lru_next.load(Ordering::Relaxed);
@@ -360,10 +362,12 @@ impl Zone {
         self.nr_free_pages.load(Ordering::Relaxed)
     }
     /// Pageblocks are aligned to absolute pfns, as in Linux.
+    #[inline]
     fn pb_index(&self, pfn: Pfn) -> usize {
         (pfn >> self.pageblock_order) - (self.zone_start_pfn >> self.pageblock_order)
     }
     /// `get_pageblock_migratetype()`.
+    #[inline]
     pub fn get_pageblock_migratetype(&self, pfn: Pfn) -> MigrateType {
         MigrateType::from_u8(self.pageblock_flags[self.pb_index(pfn)].load(Ordering::Relaxed))
     }
@@ -387,6 +391,7 @@ pub struct PgData {
 }
 
 /// Does `map[pfn]` head a free block of exactly `order`? (`page_is_buddy`)
+#[inline]
 pub(crate) fn page_is_buddy(map: &[Page], zone: &Zone, pfn: Pfn, order: u32) -> bool {
     zone.contains(pfn) && map[pfn].test(PageFlag::Buddy) && map[pfn].buddy_order() == order
 }

@@ -101,6 +101,7 @@ impl Mm {
 
     // ---- free lists -------------------------------------------------------
 
+    #[inline]
     fn set_buddy(&self, pfn: Pfn, order: u32, list: u8) {
         let p = &self.mem_map[pfn];
         p.private.store(order as u64, Ordering::Relaxed);
@@ -108,6 +109,7 @@ impl Mm {
         p.__set(PageFlag::Buddy);
     }
 
+    #[inline]
     fn add_to_free_list(&self, fa: &mut FreeAreas, pfn: Pfn, order: u32, list: u8, tail: bool) {
         fa.free_orders |= 1 << order;
         self.set_buddy(pfn, order, list);
@@ -120,6 +122,7 @@ impl Mm {
         fa.free_area[order as usize].nr_free += 1;
     }
 
+    #[inline]
     fn del_page_from_free_list(&self, fa: &mut FreeAreas, pfn: Pfn, order: u32) {
         let p = &self.mem_map[pfn];
         let list = p.index.load(Ordering::Relaxed) as u8;
@@ -188,6 +191,7 @@ impl Mm {
     }
 
     /// `expand()`: split a block of `high` down to `low`, listing the halves.
+    #[inline]
     fn expand(&self, fa: &mut FreeAreas, pfn: Pfn, low: u32, mut high: u32, list: u8) {
         while high > low {
             high -= 1;
@@ -432,6 +436,7 @@ impl Mm {
         }
     }
 
+    #[inline]
     fn take_free(&self, zone: &Zone, pfn_order: Option<(Pfn, u32)>) {
         if let Some((_, order)) = pfn_order {
             zone.nr_free_pages.fetch_sub(1 << order, Ordering::Relaxed);
@@ -909,43 +914,47 @@ impl Mm {
     /// Returns false if the block must not go back to the free lists.
     fn free_pages_prepare(&self, pfn: Pfn, order: u32) -> bool {
         let n = 1usize << order;
+        let slab = 1u64 << PageFlag::Slab as u32;
         let mut bad = false;
-        for i in 0..n {
-            let p = &self.mem_map[pfn + i];
+        // one pass: check each page (the common, clean case is a single
+        // test) and clear it; a bad page is reported and the block kept out
+        for (i, p) in self.mem_map[pfn..pfn + n].iter().enumerate() {
             let flags = p.flags.load(Ordering::Relaxed);
-            let reason = if p.page_mapcount() != 0 {
-                Some("nonzero mapcount")
-            } else if p.mapping.load(Ordering::Relaxed) != 0 && !p.test(PageFlag::Slab) {
-                Some("non-NULL mapping")
-            } else if i == 0 && p.page_ref_count() != 0 {
-                Some("nonzero _refcount")
-            } else if flags & PAGE_FLAGS_CHECK_AT_FREE & !(1 << PageFlag::Slab as u32) != 0 {
-                Some("PAGE_FLAGS_CHECK_AT_FREE flag(s) set")
-            } else {
-                None
-            };
-            if let Some(r) = reason {
-                self.bad_page(pfn + i, r);
+            let mapcount = p._mapcount.load(Ordering::Relaxed);
+            let mapping = p.mapping.load(Ordering::Relaxed);
+            let refs = if i == 0 { p.page_ref_count() } else { 0 };
+            let bad_flags = flags & PAGE_FLAGS_CHECK_AT_FREE & !slab;
+            if mapcount != -1 || (mapping != 0 && flags & slab == 0) || refs != 0 || bad_flags != 0
+            {
+                let reason = if mapcount != -1 {
+                    "nonzero mapcount"
+                } else if mapping != 0 && flags & slab == 0 {
+                    "non-NULL mapping"
+                } else if refs != 0 {
+                    "nonzero _refcount"
+                } else {
+                    "PAGE_FLAGS_CHECK_AT_FREE flag(s) set"
+                };
+                self.bad_page(pfn + i, reason);
                 bad = true;
+                continue;
             }
+            // keep node/zone bits, drop page flags; nobody else may touch
+            // the flags of a page whose last reference is gone, so a plain
+            // store does (Linux: `page->flags &= ~PAGE_FLAGS_CHECK_AT_PREP`)
+            p.flags
+                .store(flags & !super::page::PAGEFLAGS_MASK, Ordering::Release);
+            if mapping != 0 {
+                p.mapping.store(0, Ordering::Relaxed);
+            }
+            p.private.store(0, Ordering::Relaxed);
+            p.compound_head.store(0, Ordering::Relaxed);
         }
         if bad {
             return false;
         }
         if let Some(po) = &self.page_owner {
             po.reset_page_owner(pfn, order);
-        }
-        for i in 0..n {
-            let p = &self.mem_map[pfn + i];
-            // keep node/zone bits, drop page flags; nobody else may touch
-            // the flags of a page whose last reference is gone, so a plain
-            // store does (Linux: `page->flags &= ~PAGE_FLAGS_CHECK_AT_PREP`)
-            let f = p.flags.load(Ordering::Relaxed);
-            p.flags
-                .store(f & !super::page::PAGEFLAGS_MASK, Ordering::Release);
-            p.mapping.store(0, Ordering::Relaxed);
-            p.private.store(0, Ordering::Relaxed);
-            p.compound_head.store(0, Ordering::Relaxed);
         }
         self.events.count_ev(VmEvent::PGFREE, n as u64);
         true
@@ -1021,6 +1030,7 @@ impl Mm {
         }
     }
 
+    #[inline]
     fn valid_pfn(&self, pfn: Pfn) -> bool {
         pfn < self.mem_map.len() && self.page_zone_checked(pfn).is_some()
     }
