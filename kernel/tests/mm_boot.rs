@@ -194,3 +194,74 @@ fn atomic_context_gfp_kernel_is_reported() {
         out.dmesg
     );
 }
+
+/// A cache that gives its pages back when a shrinker asks.
+struct Cache(parking_lot::Mutex<Vec<usize>>);
+
+impl kernel::mm::slab::Shrinker for Cache {
+    fn count_objects(&self) -> usize {
+        self.0.lock().len()
+    }
+    fn scan_objects(&self, mm: &Mm, nr: usize) -> usize {
+        let victims: Vec<usize> = {
+            let mut v = self.0.lock();
+            let keep = v.len().saturating_sub(nr);
+            v.split_off(keep)
+        };
+        for &p in &victims {
+            mm.__free_pages(p, 0);
+        }
+        victims.len()
+    }
+}
+
+/// Allocations that find a zone under its low watermark wake kswapd, which
+/// reclaims (through shrinkers) until the zones are above their high mark.
+#[test]
+fn kswapd_reclaims_to_the_high_watermark() {
+    let (r, out) = run(config(2), || {
+        let k = kernel::kernel();
+        let cache = std::sync::Arc::new(Cache(parking_lot::Mutex::new(Vec::new())));
+        k.mm.register_shrinker(cache.clone());
+        // fill memory with cache pages; GFP_NOWAIT cannot reclaim directly
+        // and stops at the min watermark, waking kswapd on the way
+        while let Some(p) = k.mm.alloc_pages(GFP_NOWAIT | __GFP_NOWARN, 0) {
+            cache.0.lock().push(p);
+        }
+        let high: usize = k.mm.nodes[0]
+            .zones
+            .iter()
+            .filter(|z| z.populated())
+            .map(|z| z.wmark(2))
+            .max()
+            .unwrap();
+        let mut ok = false;
+        for _ in 0..2000 {
+            let balanced = k.mm.nodes[0]
+                .zones
+                .iter()
+                .filter(|z| z.populated())
+                .all(|z| z.free_pages() as usize > z.wmark(2));
+            if balanced {
+                ok = true;
+                break;
+            }
+            kernel::kernel::time::msleep(1);
+        }
+        let vmstat = k.procfs.read("vmstat").unwrap();
+        for p in cache.0.lock().drain(..) {
+            k.mm.__free_pages(p, 0);
+        }
+        (ok, high, vmstat)
+    });
+    let (ok, high, vmstat) = r;
+    assert!(ok, "zones not back above high ({high})");
+    let pageoutrun: u64 = vmstat
+        .lines()
+        .find_map(|l| l.strip_prefix("pageoutrun "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(pageoutrun >= 1, "{vmstat}");
+    assert!(out.dmesg.contains("reboot: Power down"));
+}

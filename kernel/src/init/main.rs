@@ -257,6 +257,7 @@ fn kernel_init() -> i32 {
     smp_init(&k);
     crate::kernel::softirq::spawn_ksoftirqd(&k);
     crate::kernel::workqueue::workqueue_init(&k);
+    crate::mm::vmscan::kswapd_run(&k);
     pr_info!("devtmpfs: initialized");
     let body = k.init_fn.lock().take();
     let code = match body {
@@ -270,6 +271,7 @@ fn kernel_init() -> i32 {
 /// `kernel_power_off()`: stop the kernel threads we own, then halt.
 fn kernel_power_off(k: &Kernel, code: i32) {
     crate::kernel::workqueue::workqueue_shutdown(k);
+    crate::mm::vmscan::kswapd_stop(k);
     crate::kernel::softirq::stop_ksoftirqd(k);
     if let Some(kd) = crate::kernel::kthread::kthreadd_task(k) {
         crate::kernel::kthread::kthread_stop(&kd);

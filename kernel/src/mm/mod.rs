@@ -31,6 +31,7 @@ pub mod procfs;
 pub mod selftest;
 pub mod slab;
 pub mod stackdepot;
+pub mod vmscan;
 pub mod vmstat;
 
 use hw::physmem::PhysMem;
@@ -183,6 +184,7 @@ pub struct Mm {
     pub page_owner: Option<page_owner::PageOwner>,
     pub movable: migrate::MovableRegistry,
     pub slab: slab::Slab,
+    pub kswapd: vmscan::Kswapd,
     pub log: glue::Log,
     pub(crate) tainted_bad_page: AtomicBool,
     pub(crate) compact_lock: Mutex<()>,
@@ -343,6 +345,7 @@ impl Mm {
             page_owner,
             movable: migrate::MovableRegistry::default(),
             slab: slab::Slab::default(),
+            kswapd: vmscan::Kswapd::default(),
             log: glue::Log::default(),
             tainted_bad_page: AtomicBool::new(false),
             compact_lock: Mutex::new(()),

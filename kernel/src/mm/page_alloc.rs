@@ -744,6 +744,9 @@ impl Mm {
         highest: usize,
     ) -> Option<Pfn> {
         let alloc_flags = Self::gfp_to_alloc_flags(gfp);
+        if gfp.intersects(__GFP_KSWAPD_RECLAIM) {
+            self.wakeup_kswapd(nid, order);
+        }
         if let Some(p) = self.get_page_from_freelist(gfp, order, alloc_flags, nid, highest) {
             return Some(p);
         }
