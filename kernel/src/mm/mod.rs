@@ -5,11 +5,16 @@
 //! its three grouping-by-mobility policies (page_alloc.rs), compaction and
 //! page migration (compaction.rs, migrate.rs), the slab allocator and
 //! kmalloc (slab.rs), page_owner and its stack depot (page_owner.rs,
-//! stackdepot.rs), and Linux's text views (vmstat.rs, meminfo in this file).
+//! stackdepot.rs), kswapd/kcompactd (vmscan.rs), Linux's text views
+//! (vmstat.rs, meminfo in this file) and their /proc, /proc/sys/vm and
+//! debugfs files (procfs.rs), the boot self-test (selftest.rs), and the few
+//! core services mm uses (glue.rs).
 //!
 //! [`Mm`] is the whole subsystem for one kernel instance: a booted kernel
-//! keeps one in its `Kernel` struct; tests and experiments can build one
-//! directly from an [`MmConfig`] because nothing here needs a scheduler.
+//! keeps one in its `Kernel` struct (built before `start_kernel`, published
+//! by `mm_init()`); tests, benchmarks and `usk exp fragmentation` can build
+//! one directly from an [`MmConfig`] and drive it from plain host threads,
+//! because the allocator itself needs no scheduler.
 //!
 //! Address model: the kernel's direct map starts at `PAGE_OFFSET`
 //! (0xffff888000000000, as on x86-64), so `page_address(pfn)` is

@@ -42,9 +42,10 @@
 //! ~1 % of the zone) for later ones, and handed back before an allocation
 //! fails.
 //!
-//! Not modelled: CMA, memory hotplug,
-//! kswapd/watermark boosting, page reclaim of LRU pages (there is no page
-//! cache yet; shrinkers are called instead).
+//! Background reclaim (kswapd, woken below the low watermark) lives in
+//! vmscan.rs. Not modelled: CMA, memory hotplug, watermark boosting, LRU
+//! page reclaim (there is no page cache yet: direct reclaim and kswapd call
+//! the shrinkers instead).
 //!
 //! Invariants: every pfn of a zone is either free in exactly one buddy block
 //! (head has PG_buddy), on exactly one per-CPU list, allocated (refcount ≥ 1
