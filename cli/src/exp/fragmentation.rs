@@ -2,9 +2,11 @@
 //! seed 003 ("Yet another approach to memory fragmentation"), run against
 //! each grouping policy of usk's buddy allocator.
 //!
-//! Mechanism. For each policy a fresh memory subsystem with 1 GiB of RAM
-//! (room for 256 order-10 blocks) is booted and a seeded, memory-thrashing
-//! workload runs on it: "processes" fault in bursts of movable anonymous
+//! Mechanism. For each policy a kernel with 1 GiB of RAM (room for 256
+//! order-10 blocks) is booted (`page_alloc=<policy>`, deterministic mode
+//! with the experiment's seed, so a run is reproducible) and, as its init,
+//! a seeded, memory-thrashing workload runs (it never sleeps, so in
+//! deterministic mode kswapd gets no CPU time and all reclaim is direct): "processes" fault in bursts of movable anonymous
 //! pages, read files into the page cache (movable; clean file pages are
 //! dropped and long-lived anonymous pages swapped out by LRU reclaim — the
 //! seed's USERRCLM), and make the kernel allocate unmovable memory (page tables,
@@ -50,6 +52,9 @@ pub struct Options {
     pub policies: Vec<(GroupingPolicy, Option<bool>)>,
     pub plot: Option<PathBuf>,
     pub progress: bool,
+    /// Boot a kernel per policy (deterministic mode, seeded) and run the
+    /// test as its init, kswapd and all; `false` drives a bare allocator.
+    pub boot: bool,
 }
 
 impl Default for Options {
@@ -66,6 +71,7 @@ impl Default for Options {
             ],
             plot: Some(PathBuf::from("fragmentation.svg")),
             progress: true,
+            boot: true,
         }
     }
 }
@@ -303,20 +309,61 @@ pub fn run_policy(
     opt: &Options,
     pb: &ProgressBar,
 ) -> Result<Outcome, MmError> {
-    let start = Instant::now();
-    let mm = Mm::new(&MmConfig {
+    if !opt.boot {
+        let mm = Mm::new(&MmConfig {
+            mem_bytes: opt.mem_mb << 20,
+            policy,
+            nr_cpus: 1,
+            compaction,
+            ..Default::default()
+        })?;
+        return run_workload(&mm, opt, pb);
+    }
+    // boot a kernel with this policy and run the test as its init
+    let slot: Arc<Mutex<Option<Result<Outcome, MmError>>>> = Arc::new(Mutex::new(None));
+    let (s2, o2, pb2) = (slot.clone(), opt.clone(), pb.clone());
+    let mut cmdline = format!("quiet page_alloc={}", policy.name());
+    if let Some(c) = compaction {
+        cmdline.push_str(if c {
+            " compaction=on"
+        } else {
+            " compaction=off"
+        });
+    }
+    let cfg = kernel::BootConfig {
+        cpus: 2,
         mem_bytes: opt.mem_mb << 20,
-        policy,
-        nr_cpus: 1,
-        compaction,
+        seed: opt.seed,
+        deterministic: true,
+        cmdline,
+        console: kernel::kernel::printk::Console::Silent,
+        init: Some(Box::new(move || {
+            let k = kernel::kernel();
+            *s2.lock() = Some(run_workload(&k.mm, &o2, &pb2));
+            0
+        })),
         ..Default::default()
-    })?;
+    };
+    let out = kernel::init::boot(cfg).map_err(|e| MmError::Invalid(e.to_string()))?;
+    if let kernel::init::kernel::ExitReason::Panic(m) = out.exit {
+        return Err(MmError::Invalid(format!("kernel panic: {m}")));
+    }
+    let r = slot.lock().take();
+    r.unwrap_or_else(|| Err(MmError::Invalid("the test did not run".into())))
+}
+
+/// The workload and the 160 attempts, on `mm` (a booted kernel's or a bare
+/// allocator's).
+fn run_workload(mm: &Mm, opt: &Options, pb: &ProgressBar) -> Result<Outcome, MmError> {
+    let start = Instant::now();
+    let policy = mm.policy;
+    let mm = mm;
     let pc = Arc::new(PageCache::default());
     let id = mm.movable.register(pc.clone());
     mm.register_shrinker(pc.clone());
     let total = mm.totalram_pages() as usize;
     let mut w = Workload {
-        mm: &mm,
+        mm,
         pc: pc.clone(),
         id,
         rng: ChaCha8Rng::seed_from_u64(opt.seed),
@@ -615,7 +662,8 @@ pub fn plot(path: &std::path::Path, res: &[Outcome]) -> Result<(), String> {
 }
 
 /// `usk exp fragmentation [--mem MB] [--seed N] [--attempts N]
-/// [--policy P [--compaction on|off]]... [--plot FILE|--no-plot] [--no-progress]`.
+/// [--policy P [--compaction on|off]]... [--plot FILE|--no-plot] [--no-progress]
+/// [--no-boot]`.
 pub fn main(args: &[String]) -> Result<(), String> {
     let mut opt = Options::default();
     let mut policies = Vec::new();
@@ -656,6 +704,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
             "--plot" => opt.plot = Some(PathBuf::from(val("--plot")?)),
             "--no-plot" => opt.plot = None,
             "--no-progress" => opt.progress = false,
+            "--no-boot" => opt.boot = false,
             other => return Err(format!("exp fragmentation: unknown option {other}")),
         }
     }
@@ -685,9 +734,20 @@ mod tests {
             attempts: 8,
             progress: false,
             plot: None,
+            boot: false,
             ..Default::default()
         };
         let a = run(&opt).unwrap();
+        // the same test inside booted kernels agrees with itself too
+        let booted = Options {
+            boot: true,
+            policies: vec![(GroupingPolicy::Pageblock, None)],
+            ..opt.clone()
+        };
+        let x = run(&booted).unwrap();
+        let y = run(&booted).unwrap();
+        assert_eq!(x[0].successes, y[0].successes);
+        assert_eq!(x[0].buddyinfo_after, y[0].buddyinfo_after);
         let b = run(&opt).unwrap();
         for (x, y) in a.iter().zip(&b) {
             assert_eq!(x.successes, y.successes);

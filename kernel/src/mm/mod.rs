@@ -101,7 +101,8 @@ pub struct MmConfig {
     /// `page_owner=on`.
     pub page_owner: bool,
     /// Direct compaction on allocation failure (`CONFIG_COMPACTION`); the
-    /// pageblock policy has it, the 2005 designs did not.
+    /// pageblock policy has it, the 2005 designs did not. `compaction=on|off`
+    /// on the command line overrides (usk's stand-in for the build option).
     pub compaction: Option<bool>,
 }
 
@@ -129,6 +130,17 @@ impl MmConfig {
                         "page_alloc={v}: expected vanilla, gorman2005 or pageblock"
                     ))
                 })?;
+            } else if let Some(v) = word.strip_prefix("compaction=") {
+                // usk's stand-in for building without CONFIG_COMPACTION
+                self.compaction = match v {
+                    "on" => Some(true),
+                    "off" => Some(false),
+                    _ => {
+                        return Err(MmError::Invalid(format!(
+                            "compaction={v}: expected on or off"
+                        )))
+                    }
+                };
             } else if let Some(v) = word.strip_prefix("page_owner=") {
                 self.page_owner = match v {
                     "on" => true,
