@@ -357,7 +357,6 @@ pub fn run_policy(
 fn run_workload(mm: &Mm, opt: &Options, pb: &ProgressBar) -> Result<Outcome, MmError> {
     let start = Instant::now();
     let policy = mm.policy;
-    let mm = mm;
     let pc = Arc::new(PageCache::default());
     let id = mm.movable.register(pc.clone());
     mm.register_shrinker(pc.clone());
@@ -399,7 +398,7 @@ fn run_workload(mm: &Mm, opt: &Options, pb: &ProgressBar) -> Result<Outcome, MmE
         }
     }
     // the workload exits: everything short-lived is freed
-    let mixed = mixed_blocks(&mm, &w);
+    let mixed = mixed_blocks(mm, &w);
     while let Some(h) = w.short.pop() {
         w.free(h);
     }
