@@ -144,6 +144,10 @@ pub struct Kernel {
     pub workqueues: Workqueues,
     pub(crate) wq_stopping: AtomicBool,
 
+    // RCU and modules.
+    pub rcu: crate::kernel::rcu::RcuState,
+    pub modules: crate::kernel::module::Modules,
+
     // Logging, bug reports, procfs.
     pub printk: Printk,
     pub taint: AtomicU32,
@@ -240,6 +244,18 @@ impl Kernel {
                 .map(|d| d.as_secs())
                 .unwrap_or(0)
         };
+        let rcu = crate::kernel::rcu::RcuState::new(
+            n,
+            cmdline.get("rcu") == Some("preempt") || cmdline.get("preempt") == Some("full"),
+            cmdline
+                .get("rcupdate.rcu_cpu_stall_timeout")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(crate::kernel::rcu::tree::RCU_CPU_STALL_TIMEOUT),
+            cmdline
+                .get("rcutree.blimit")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(crate::kernel::rcu::tree::DEFAULT_BLIMIT),
+        );
         Kernel {
             preempt_full: cmdline.get("preempt") == Some("full"),
             nohz: cmdline.get("nohz") != Some("off"),
@@ -276,6 +292,8 @@ impl Kernel {
             call_queues: PerCpu::new(n, |_| CallQueue::default()),
             workqueues: Workqueues::default(),
             wq_stopping: AtomicBool::new(false),
+            rcu,
+            modules: crate::kernel::module::Modules::new(n),
             printk: Printk::new(std::mem::take(&mut cfg.console), loglevel, log_buf_len),
             taint: AtomicU32::new(0),
             oops_count: AtomicU32::new(0),

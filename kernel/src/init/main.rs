@@ -254,6 +254,8 @@ fn start_secondary() -> i32 {
 fn kernel_init() -> i32 {
     let k = kernel();
     crate::current().set_comm("init");
+    crate::kernel::rcu::tree::rcu_init(&k);
+    crate::kernel::module::modules_init(&k);
     smp_init(&k);
     crate::kernel::softirq::spawn_ksoftirqd(&k);
     crate::kernel::workqueue::workqueue_init(&k);
@@ -272,6 +274,7 @@ fn kernel_init() -> i32 {
 fn kernel_power_off(k: &Kernel, code: i32) {
     crate::kernel::workqueue::workqueue_shutdown(k);
     crate::mm::vmscan::kswapd_stop(k);
+    crate::kernel::rcu::tree::rcu_shutdown(k);
     crate::kernel::softirq::stop_ksoftirqd(k);
     if let Some(kd) = crate::kernel::kthread::kthreadd_task(k) {
         crate::kernel::kthread::kthread_stop(&kd);

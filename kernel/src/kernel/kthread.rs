@@ -222,6 +222,8 @@ pub(crate) fn kthreadd() -> i32 {
 pub fn kthread_create(f: impl FnOnce() -> i32 + Send + 'static, name: &str) -> Arc<Task> {
     let k = kernel();
     let task = alloc_task(&k, name, PF_KTHREAD, true);
+    // A thread created by module code runs module code.
+    *task.module.lock() = crate::kernel::module::current_module();
     let t2 = Arc::clone(&task);
     let body: Body = Box::new(move || {
         let kt = t2.kthread.as_ref().expect("kthread");

@@ -4,10 +4,12 @@
 pub mod irq;
 pub mod kthread;
 pub mod locking;
+pub mod module;
 pub mod panic;
 pub mod percpu;
 pub mod preempt;
 pub mod printk;
+pub mod rcu;
 pub mod sched;
 pub mod smp;
 pub mod softirq;

@@ -154,10 +154,17 @@ pub fn __bug() -> ! {
 
 /// Print an oops and kill the current task (or panic in atomic context).
 pub(crate) fn oops(headline: &str, what: &str) -> ! {
+    crate::pr_emerg!("------------[ cut here ]------------\n{headline}");
+    oops_quiet(what)
+}
+
+/// The oops body (`die()`): `what [#n] SMP`, CPU line, call trace; then the
+/// task dies — or the kernel panics if the task cannot die.
+pub(crate) fn oops_quiet(what: &str) -> ! {
     let k = kernel();
     let n = k.oops_count.fetch_add(1, Ordering::Relaxed) + 1;
     crate::pr_emerg!(
-        "------------[ cut here ]------------\n{headline}\n{what} [#{n}] SMP\n{}\n{}\n---[ end trace 0000000000000000 ]---",
+        "{what} [#{n}] SMP\n{}\n{}\n---[ end trace 0000000000000000 ]---",
         cpu_line(&k),
         trace_block()
     );

@@ -278,5 +278,16 @@ impl ProcFs {
     }
 }
 
+/// `/sys/kernel/debug/rcu/`.
+pub(crate) fn rcu_debugfs_init(k: &crate::init::kernel::Kernel) {
+    k.debugfs
+        .create_single(
+            "rcu/rcu_data",
+            0o444,
+            crate::kernel::rcu::tree::show_rcu_data,
+        )
+        .expect("fresh debugfs");
+}
+
 /// Shared handle type stored in the kernel.
 pub type ProcFsRef = Arc<ProcFs>;

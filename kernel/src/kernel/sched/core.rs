@@ -323,6 +323,8 @@ fn halt_exit() {
 /// state (involuntary switch).
 pub(crate) fn __schedule(k: &Kernel, prev: Arc<Task>, preempt: bool) {
     let cpu = prev.cpu();
+    // A context switch is a quiescent state for RCU.
+    crate::kernel::rcu::tree::rcu_note_context_switch(k, cpu, &prev, preempt);
     let rq = k.rqs.per_cpu(cpu);
     let now = k.clock.now_ns();
     let pi = prev.pi_lock.lock();
@@ -457,6 +459,9 @@ pub fn cond_resched() -> bool {
     if need_resched() && preempt_count() == 0 && !crate::kernel::preempt::irqs_disabled() {
         __schedule(&k, current(), true);
         return true;
+    }
+    if preempt_count() == 0 {
+        crate::kernel::rcu::tree::rcu_all_qs(&k, with_current(|t| t.cpu()));
     }
     false
 }

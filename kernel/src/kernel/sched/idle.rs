@@ -49,11 +49,13 @@ pub(crate) fn cpu_idle_loop(k: &Kernel) {
         }
         crate::kernel::time::tick::tick_nohz_idle_enter(k, cpu);
         let st = k.cpu_state_of(cpu);
+        crate::kernel::rcu::tree::rcu_dynticks_flip(k, cpu); // rcu_idle_enter()
         st.halted.store(true, Ordering::SeqCst);
         if !has_work(k, cpu) {
             std::thread::park();
         }
         st.halted.store(false, Ordering::SeqCst);
+        crate::kernel::rcu::tree::rcu_dynticks_flip(k, cpu); // rcu_idle_exit()
         crate::kernel::time::tick::tick_nohz_idle_exit(k, cpu);
     }
 }

@@ -96,6 +96,12 @@ pub struct Task {
     permit: AtomicBool,
     thread: OnceLock<std::thread::Thread>,
     pub(crate) kthread: Option<KthreadInfo>,
+    /// `rcu_read_lock_nesting` (debug builds and preemptible RCU).
+    pub(crate) rcu_read_lock_nesting: AtomicU32,
+    /// Preemptible RCU: switched out inside a read-side section.
+    pub(crate) rcu_blocked: AtomicBool,
+    /// The loadable module whose code this task runs, if any.
+    pub(crate) module: Mutex<Option<Arc<crate::kernel::module::Module>>>,
     /// Workqueue worker state (PF_WQ_WORKER tasks).
     pub(crate) worker: OnceLock<Arc<crate::kernel::workqueue::Worker>>,
 }
@@ -129,6 +135,9 @@ impl Task {
             permit: AtomicBool::new(false),
             thread: OnceLock::new(),
             kthread,
+            rcu_read_lock_nesting: AtomicU32::new(0),
+            rcu_blocked: AtomicBool::new(false),
+            module: Mutex::new(None),
             worker: OnceLock::new(),
         }
     }

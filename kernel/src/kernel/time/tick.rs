@@ -43,6 +43,11 @@ pub(crate) fn tick_handle(k: &Kernel, cpu: usize) {
         }
     }
     scheduler_tick(k, cpu);
+    // Interrupting the idle loop (not a softirq run inside it) is an RCU
+    // quiescent state.
+    let idle = crate::current().is_idle()
+        && crate::kernel::preempt::preempt_count() & crate::kernel::preempt::SOFTIRQ_MASK == 0;
+    crate::kernel::rcu::tree::rcu_sched_clock_irq(k, cpu, idle);
 }
 
 /// Start the periodic tick on `cpu` (at CPU bring-up).
@@ -56,6 +61,10 @@ pub(crate) fn tick_nohz_idle_enter(k: &Kernel, cpu: usize) {
         return;
     }
     let st = k.cpu_state_of(cpu);
+    if k.rcu.needs_cpu(cpu) {
+        // rcu_needs_cpu(): callbacks are waiting; keep ticking.
+        return;
+    }
     match k.timer_bases.per_cpu(cpu).next_expiry() {
         Some(next) => {
             let at = next.saturating_sub(INITIAL_JIFFIES) * TICK_NSEC;
