@@ -301,7 +301,7 @@ impl Mm {
         p.__clear(PageFlag::Buddy);
         p.private.store(0, Ordering::Relaxed);
         p.index.store(0, Ordering::Relaxed);
-        z.nr_free_pages.fetch_sub(1 << order, Ordering::Relaxed);
+        z.mod_free_pages(-(1 << order));
     }
 
     /// `release_freepages()`: unused targets go back to the buddy lists.

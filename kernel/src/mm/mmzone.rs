@@ -358,6 +358,13 @@ impl Zone {
     pub fn wmark(&self, i: usize) -> usize {
         self.watermark[i].load(Ordering::Relaxed)
     }
+    /// `__mod_zone_freepage_state()`: only ever called with `zone->lock`
+    /// held, so a plain load + store suffices (readers are racy by design).
+    #[inline]
+    pub fn mod_free_pages(&self, delta: i64) {
+        let v = self.nr_free_pages.load(Ordering::Relaxed);
+        self.nr_free_pages.store(v + delta, Ordering::Relaxed);
+    }
     pub fn free_pages(&self) -> i64 {
         self.nr_free_pages.load(Ordering::Relaxed)
     }

@@ -166,7 +166,7 @@ impl Mm {
             // free pages always return to the array of their block's type
             mt = zone.get_pageblock_migratetype(pfn);
         }
-        zone.nr_free_pages.fetch_add(1 << order, Ordering::Relaxed);
+        zone.mod_free_pages(1 << order);
         while (order as usize) < MAX_ORDER - 1 {
             let buddy = pfn ^ (1 << order);
             if !page_is_buddy(&self.mem_map, zone, buddy, order) {
@@ -440,7 +440,7 @@ impl Mm {
     #[inline]
     fn take_free(&self, zone: &Zone, pfn_order: Option<(Pfn, u32)>) {
         if let Some((_, order)) = pfn_order {
-            zone.nr_free_pages.fetch_sub(1 << order, Ordering::Relaxed);
+            zone.mod_free_pages(-(1 << order));
         }
     }
 
@@ -577,7 +577,8 @@ impl Mm {
     fn zonelist(&self, nid: usize, highest: usize) -> impl Iterator<Item = &Zone> {
         let n = self.nodes.len();
         (0..n).flat_map(move |i| {
-            let node = &self.nodes[(nid + i) % n];
+            let j = nid + i;
+            let node = &self.nodes[if j >= n { j - n } else { j }];
             (0..=highest).rev().map(move |z| &node.zones[z])
         })
     }
