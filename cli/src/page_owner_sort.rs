@@ -16,6 +16,8 @@
 //! options; malformed records are skipped or counted with defaults, never
 //! a panic; bad options are errors with Linux's messages.
 
+#![forbid(unsafe_code)]
+
 use std::cmp::Ordering;
 use std::io::Write;
 

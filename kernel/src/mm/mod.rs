@@ -24,6 +24,8 @@
 //! reserves the first page) is free in the buddy allocator of exactly one
 //! zone; `totalram_pages` = sum of zones' managed pages.
 
+#![forbid(unsafe_code)]
+
 pub mod compaction;
 pub mod gfp;
 pub mod glue;
