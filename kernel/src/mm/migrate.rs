@@ -12,7 +12,9 @@
 //! Invariants: a page is isolated by at most one migrator (PG_isolated is
 //! test-and-set); an owner that frees a page clears its movable mark first,
 //! so a migrator that finds the mark gone just drops its reference; the new
-//! page is fully copied before the owner can see it.
+//! page is fully copied before the owner can see it. Owners must not hold
+//! the lock their `migrate_page` takes while they allocate memory: an
+//! allocation may compact, and compaction calls `migrate_page`.
 
 use super::page::{PageFlag, Pfn, PAGE_MAPPING_MOVABLE, PG_ISOLATED};
 use super::Mm;
