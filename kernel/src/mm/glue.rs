@@ -174,7 +174,7 @@ pub fn call_trace() -> String {
             }
         });
         if let Some(name) = name {
-            if !name.starts_with("backtrace") && !name.contains("call_trace") {
+            if !name.starts_with("backtrace") && !name.contains("call_trace") && name != "trace" {
                 let off = ip.wrapping_sub(f.symbol_address() as usize);
                 s.push_str(&format!(" {name}+{off:#x}\n"));
                 n += 1;

@@ -854,8 +854,45 @@ impl Mm {
 
     /// `show_free_areas()`' per-zone buddy summary ("Node 0 Normal: 3*4kB (UM) … = 12kB").
     pub fn show_free_areas(&self) -> String {
-        let mut s = String::from("Mem-Info:\n");
+        use super::vmstat::*;
+        let g = |i| self.global_node_stat(i).max(0);
+        let pcp_pages = self.nr_pcp_pages();
+        let mut s = format!(
+            "Mem-Info:\nactive_anon:0 inactive_anon:0 isolated_anon:0\n active_file:0 inactive_file:0 isolated_file:0\n unevictable:0 dirty:{} writeback:{}\n slab_reclaimable:{} slab_unreclaimable:{}\n mapped:{} shmem:{} pagetables:{} bounce:0\n free:{} free_pcp:{} free_cma:0\n",
+            g(NR_DIRTY),
+            g(NR_WRITEBACK),
+            g(NR_SLAB_RECLAIMABLE_B) >> 12,
+            g(NR_SLAB_UNRECLAIMABLE_B) >> 12,
+            g(NR_MAPPED),
+            g(NR_SHMEM),
+            g(NR_PAGETABLE),
+            self.nr_free_pages(),
+            pcp_pages
+        );
         for n in &self.nodes {
+            for z in n.zones.iter().filter(|z| z.populated()) {
+                let zone_pcp: usize = z.pcp.iter().map(|p| p.lock().count).sum();
+                let local_pcp = z.pcp[super::glue::cpu_index(z.pcp.len())].lock().count;
+                s.push_str(&format!(
+                    "Node {} {} free:{}kB min:{}kB low:{}kB high:{}kB reserved_highatomic:{}KB active_anon:0kB inactive_anon:0kB active_file:0kB inactive_file:0kB unevictable:0kB writepending:0kB present:{}kB managed:{}kB mlocked:0kB bounce:0kB free_pcp:{}kB local_pcp:{}kB free_cma:0kB\n",
+                    n.node_id,
+                    z.name,
+                    z.free_pages().max(0) * 4,
+                    z.wmark(WMARK_MIN) * 4,
+                    z.wmark(WMARK_LOW) * 4,
+                    z.wmark(WMARK_HIGH) * 4,
+                    z.nr_reserved_highatomic.load(Ordering::Relaxed) * 4,
+                    z.present_pages * 4,
+                    z.managed() * 4,
+                    zone_pcp * 4,
+                    local_pcp * 4
+                ));
+                s.push_str("lowmem_reserve[]:");
+                for r in z.lowmem_reserve.iter() {
+                    s.push_str(&format!(" {}", r.load(Ordering::Relaxed)));
+                }
+                s.push('\n');
+            }
             for z in n.zones.iter().filter(|z| z.populated()) {
                 let snap = self.zone_snapshot(z);
                 s.push_str(&format!("Node {} {}: ", n.node_id, z.name));
@@ -876,8 +913,12 @@ impl Mm {
                 s.push_str(&format!("= {total}kB\n"));
             }
         }
-        s.push_str(&format!("{} total pagecache pages\n", 0));
-        s.push_str(&format!("{} pages RAM\n", self.totalram_pages()));
+        let ram = self.mem_map.len() as u64;
+        s.push_str(&format!(
+            "{} total pagecache pages\n0 pages in swap cache\nFree swap  = 0kB\nTotal swap = 0kB\n{ram} pages RAM\n0 pages HighMem/MovableOnly\n{} pages reserved\n",
+            g(NR_FILE_PAGES),
+            ram - self.totalram_pages()
+        ));
         s
     }
 
