@@ -82,14 +82,17 @@ impl MovableRegistry {
 impl Mm {
     /// `__SetPageMovable()`.
     pub fn set_page_movable(&self, pfn: Pfn, id: MovableId) {
-        self.mem_map[pfn]
-            .mapping
-            .store((id.0 << 2) | PAGE_MAPPING_MOVABLE, Ordering::Release);
+        if let Some(p) = self.mem_map.get(pfn) {
+            p.mapping
+                .store((id.0 << 2) | PAGE_MAPPING_MOVABLE, Ordering::Release);
+        }
     }
 
     /// `__ClearPageMovable()`: the owner is about to free the page.
     pub fn clear_page_movable(&self, pfn: Pfn) {
-        self.mem_map[pfn].mapping.store(0, Ordering::Release);
+        if let Some(p) = self.mem_map.get(pfn) {
+            p.mapping.store(0, Ordering::Release);
+        }
     }
 
     fn movable_ops(&self, pfn: Pfn) -> Option<Arc<dyn MovableOps>> {

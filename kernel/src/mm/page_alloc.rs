@@ -1104,24 +1104,34 @@ impl Mm {
 
     /// `get_page()`.
     pub fn get_page(&self, pfn: Pfn) {
+        if pfn >= self.mem_map.len() {
+            self.warn(&format!("get_page: bad pfn {pfn:#x}"));
+            return;
+        }
         let head = self.compound_head(pfn);
         self.mem_map[head]._refcount.fetch_add(1, Ordering::AcqRel);
     }
 
     /// `compound_head()`.
     pub fn compound_head(&self, pfn: Pfn) -> Pfn {
-        match self.mem_map[pfn].compound_head.load(Ordering::Acquire) {
-            0 => pfn,
-            h => (h - 1) as usize,
+        match self
+            .mem_map
+            .get(pfn)
+            .map(|p| p.compound_head.load(Ordering::Acquire))
+        {
+            Some(0) | None => pfn,
+            Some(h) => (h - 1) as usize,
         }
     }
 
     /// `compound_order()`.
     pub fn compound_order(&self, head: Pfn) -> u32 {
-        if self.mem_map[head].test(PageFlag::Head) {
-            self.mem_map[head + 1].private.load(Ordering::Relaxed) as u32
-        } else {
-            0
+        let tail = head.checked_add(1).and_then(|i| self.mem_map.get(i));
+        match (self.mem_map.get(head), tail) {
+            (Some(h), Some(t)) if h.test(PageFlag::Head) => {
+                (t.private.load(Ordering::Relaxed) as u32).min(MAX_ORDER as u32 - 1)
+            }
+            _ => 0,
         }
     }
 

@@ -188,6 +188,25 @@ fn dma_zone_and_zeroing() {
 }
 
 #[test]
+fn garbage_pfns_and_addresses_are_reported_not_followed() {
+    let mm = boot(GroupingPolicy::Pageblock, 32);
+    mm.get_page(usize::MAX);
+    mm.put_page(1 << 40);
+    mm.__free_pages(12345678, 0);
+    mm.__free_pages(4097, 1); // unaligned for its order
+    mm.free_pages(0x1234, 0);
+    mm.free_pages(PAGE_OFFSET + (1 << 45), 3);
+    mm.kfree(0xdead_beef);
+    mm.set_page_movable(usize::MAX, migrate::MovableId(1));
+    mm.clear_page_movable(usize::MAX);
+    assert_eq!(mm.compound_head(usize::MAX), usize::MAX);
+    assert_eq!(mm.compound_order(usize::MAX), 0);
+    assert!(mm.log.dmesg().matches("WARNING").count() >= 5);
+    mm.drain_all_pages();
+    assert_eq!(mm.verify().unwrap().buddy_pages, 8191);
+}
+
+#[test]
 fn compound_get_put() {
     let mm = boot(GroupingPolicy::Pageblock, 32);
     let p = mm.alloc_pages(GFP_KERNEL | __GFP_COMP, 3).unwrap();
