@@ -60,9 +60,13 @@ struct BootArgs {
     /// Kernel command line (e.g. "quiet nohz=off preempt=full").
     #[arg(long, default_value = "")]
     cmdline: String,
-    /// Also print this /proc file after the self-tests (repeatable).
+    /// Also print this /proc or /sys/kernel/debug file at the end (repeatable).
     #[arg(long = "show", value_name = "PATH")]
     show: Vec<String>,
+    /// Run a built-in init command after the self-tests (repeatable): insmod NAME [param=value...],
+    /// rmmod [-f] NAME, lsmod, modinfo NAME, sleep SECS, cat PATH.
+    #[arg(long = "exec", value_name = "COMMAND")]
+    exec: Vec<String>,
     /// NUMA nodes to split memory into (1-64).
     #[arg(long, default_value_t = 1, value_parser = parse_numa)]
     numa: usize,
@@ -104,6 +108,7 @@ fn boot(a: BootArgs) -> ExitCode {
         cmdline: a.cmdline,
         show: a.show,
         numa_nodes: a.numa,
+        commands: a.exec,
         ..Default::default()
     };
     match kernel::init::boot(cfg) {

@@ -17,6 +17,8 @@ pub mod fs;
 pub mod init;
 #[allow(clippy::module_inception)]
 pub mod kernel;
+#[path = "lib/mod.rs"]
+pub mod lib;
 pub mod mm;
 pub mod testing;
 

@@ -283,7 +283,7 @@ fn max_active_limits_in_flight_items() {
         wq.destroy();
         peak.load(Ordering::SeqCst)
     });
-    assert!(peak <= 2 && peak >= 1, "peak {peak}");
+    assert!((1..=2).contains(&peak), "peak {peak}");
 }
 
 #[test]

@@ -50,6 +50,9 @@ pub struct BootConfig {
     pub init: Option<InitFn>,
     /// /proc paths the default init prints after the self-tests.
     pub show: Vec<String>,
+    /// Built-in init commands run by the default init (until user space
+    /// exists): `insmod`, `rmmod`, `lsmod`, `modinfo`, `sleep`, `cat`.
+    pub commands: Vec<String>,
     /// Record every context switch (for comparing deterministic runs).
     pub record_switches: bool,
     /// NUMA nodes memory is split into (`--numa N`).
@@ -67,6 +70,7 @@ impl Default for BootConfig {
             console: Console::Stdout,
             init: None,
             show: Vec::new(),
+            commands: Vec::new(),
             record_switches: false,
             numa_nodes: 1,
         }
@@ -115,6 +119,7 @@ pub struct Kernel {
     pub boot_time_secs: u64,
     pub(crate) init_fn: Mutex<Option<InitFn>>,
     pub(crate) show: Vec<String>,
+    pub(crate) commands: Vec<String>,
 
     // The machine.
     pub clock: Arc<Clock>,
@@ -147,6 +152,7 @@ pub struct Kernel {
     // RCU and modules.
     pub rcu: crate::kernel::rcu::RcuState,
     pub modules: crate::kernel::module::Modules,
+    pub cgroups: crate::kernel::cgroup::Cgroups,
 
     // Logging, bug reports, procfs.
     pub printk: Printk,
@@ -265,6 +271,7 @@ impl Kernel {
             boot_time_secs,
             init_fn: Mutex::new(cfg.init.take()),
             show: std::mem::take(&mut cfg.show),
+            commands: std::mem::take(&mut cfg.commands),
             cpus: PerCpu::new(n, |c| CpuState {
                 irqs_off: AtomicBool::new(false),
                 halted: AtomicBool::new(false),
@@ -294,6 +301,7 @@ impl Kernel {
             wq_stopping: AtomicBool::new(false),
             rcu,
             modules: crate::kernel::module::Modules::new(n),
+            cgroups: crate::kernel::cgroup::Cgroups::new(n),
             printk: Printk::new(std::mem::take(&mut cfg.console), loglevel, log_buf_len),
             taint: AtomicU32::new(0),
             oops_count: AtomicU32::new(0),

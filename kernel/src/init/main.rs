@@ -256,6 +256,7 @@ fn kernel_init() -> i32 {
     crate::current().set_comm("init");
     crate::kernel::rcu::tree::rcu_init(&k);
     crate::kernel::module::modules_init(&k);
+    crate::kernel::cgroup::cgroup_init(&k);
     smp_init(&k);
     crate::kernel::softirq::spawn_ksoftirqd(&k);
     crate::kernel::workqueue::workqueue_init(&k);

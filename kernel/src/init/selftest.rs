@@ -644,31 +644,111 @@ pub fn ps() -> String {
     out
 }
 
-/// init when there is no user space yet: self-tests, then the /proc views.
+/// Read a file of procfs or, under /sys/kernel/debug, debugfs.
+fn read_pseudo(k: &Kernel, path: &str) -> Result<String, uapi::errno::Errno> {
+    match path.strip_prefix("/sys/kernel/debug/") {
+        Some(p) => k.debugfs.read(p),
+        None => k.procfs.read(path.trim_start_matches("/proc/")),
+    }
+}
+
+/// One built-in init command; returns its exit status.
+fn run_command(k: &Kernel, line: &str) -> i32 {
+    use crate::kernel::module;
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let fail = |what: &str, e: uapi::errno::Errno| {
+        crate::pr_err!("{what}: {}", e.message());
+        1
+    };
+    pr_info!("# {line}");
+    match words.as_slice() {
+        ["insmod", name, args @ ..] => match module::load_module(name, &args.join(" ")) {
+            Ok(()) => 0,
+            Err(e) => fail(&format!("insmod: ERROR: could not insert module {name}"), e),
+        },
+        ["rmmod", rest @ ..] => {
+            let force = rest.contains(&"-f");
+            let Some(name) = rest.iter().find(|w| !w.starts_with('-')) else {
+                crate::pr_err!("rmmod: ERROR: missing module name.");
+                return 1;
+            };
+            match module::delete_module(name, if force { module::O_TRUNC } else { 0 }) {
+                Ok(()) => 0,
+                Err(e) => fail(&format!("rmmod: ERROR: could not remove module {name}"), e),
+            }
+        }
+        ["lsmod"] => {
+            let mut out = String::from("Module                  Size  Used by");
+            for m in k.modules.loaded() {
+                let _ = write!(out, "\n{:<19} {:>8}  {}", m.name(), m.info.size, m.refcnt());
+            }
+            pr_info!("{out}");
+            0
+        }
+        ["modinfo", name] => match module::modinfo(name) {
+            Some(t) => {
+                pr_info!("{}", t.trim_end());
+                0
+            }
+            None => {
+                crate::pr_err!("modinfo: ERROR: Module {name} not found.");
+                1
+            }
+        },
+        ["sleep", secs] => match secs.parse::<f64>() {
+            Ok(s) if (0.0..1e6).contains(&s) => {
+                crate::kernel::time::msleep((s * 1000.0) as u64);
+                0
+            }
+            _ => {
+                crate::pr_err!("sleep: invalid time interval '{secs}'");
+                1
+            }
+        },
+        ["cat", path] => match read_pseudo(k, path) {
+            Ok(t) => {
+                pr_info!("{}", t.trim_end());
+                0
+            }
+            Err(e) => fail(&format!("cat: {path}"), e),
+        },
+        _ => {
+            crate::pr_err!(
+                "init: {line}: command not found (built-ins: insmod rmmod lsmod modinfo sleep cat)"
+            );
+            127
+        }
+    }
+}
+
+/// init when there is no user space yet: self-tests (unless
+/// `selftests=off`), the built-in commands, then the /proc views.
 pub(crate) fn default_init(k: &Kernel) -> i32 {
     pr_info!("Run /sbin/init as init process");
-    pr_info!("usk: no user space yet; init runs the in-kernel self-tests");
-    let failed = run_selftests();
-    let mut shows: Vec<String> = vec!["interrupts".into(), "softirqs".into()];
-    shows.extend(
-        k.show
-            .iter()
-            .map(|s| s.trim_start_matches("/proc/").to_string()),
-    );
-    for path in shows {
-        // mm: debugfs files (/sys/kernel/debug/…) can be shown too
-        if let Some(dpath) = path.strip_prefix("/sys/kernel/debug/") {
-            match k.debugfs.read(dpath) {
-                Ok(text) => pr_info!("# cat {path}\n{}", text.trim_end()),
-                Err(e) => crate::pr_err!("cat: {path}: {}", e.message()),
-            }
-            continue;
+    pr_info!("usk: no user space yet; init runs the in-kernel self-tests and built-in commands");
+    let mut status = 0;
+    if k.cmdline.get("selftests") != Some("off") {
+        status = run_selftests().min(255) as i32;
+    }
+    for line in &k.commands {
+        let r = run_command(k, line);
+        if r != 0 {
+            status = r;
         }
-        match k.procfs.read(&path) {
-            Ok(text) => pr_info!("# cat /proc/{path}\n{}", text.trim_end()),
-            Err(e) => crate::pr_err!("cat: /proc/{path}: {}", e.message()),
+    }
+    let mut shows: Vec<String> = vec!["/proc/interrupts".into(), "/proc/softirqs".into()];
+    shows.extend(k.show.iter().cloned());
+    for path in shows {
+        let path = if path.starts_with('/') {
+            path
+        } else {
+            format!("/proc/{path}")
+        };
+        match read_pseudo(k, &path) {
+            Ok(text) => pr_info!("# cat {path}\n{}", text.trim_end()),
+            Err(e) => crate::pr_err!("cat: {path}: {}", e.message()),
         }
     }
     pr_info!("# ps\n{}", ps().trim_end());
-    failed.min(255) as i32
+    status
 }

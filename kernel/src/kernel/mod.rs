@@ -1,6 +1,7 @@
 //! Linux's `kernel/` directory: scheduling, locking, interrupts, softirqs,
 //! time, workqueues, kthreads, printk and the per-CPU machinery.
 
+pub mod cgroup;
 pub mod irq;
 pub mod kthread;
 pub mod locking;

@@ -44,25 +44,39 @@ pub(crate) fn unwind(why: Unwind) -> ! {
 pub fn call_trace() -> String {
     let bt = backtrace::Backtrace::new();
     let mut out = String::new();
-    for frame in bt.frames() {
+    'frames: for frame in bt.frames() {
         for sym in frame.symbols() {
             let Some(name) = sym.name() else { continue };
             let name = format!("{name:#}");
             if skip_frame(&name) {
                 continue;
             }
+            // Offsets only when the symbol address is in the same address
+            // space as the IP (inlined frames report none).
             let off = sym
                 .addr()
-                .map(|a| (frame.ip() as usize).saturating_sub(a as usize))
-                .unwrap_or(0);
-            let _ = writeln!(out, " {name}+{off:#x}");
+                .map(|a| (frame.ip() as usize).wrapping_sub(a as usize))
+                .filter(|&o| o < 0x10_0000);
+            match off {
+                Some(o) => {
+                    let _ = writeln!(out, " {name}+{o:#x}");
+                }
+                None => {
+                    let _ = writeln!(out, " {name}");
+                }
+            }
+            // The task's entry point is where a kernel thread's stack begins
+            // (Linux's ret_from_fork); what is below is host plumbing.
+            if name.ends_with("task_entry") {
+                break 'frames;
+            }
         }
     }
     out
 }
 
 fn skip_frame(name: &str) -> bool {
-    const SKIP: [&str; 9] = [
+    const SKIP: [&str; 16] = [
         "backtrace::",
         "std::",
         "core::",
@@ -71,9 +85,16 @@ fn skip_frame(name: &str) -> bool {
         "<core::",
         "<std::",
         "__rust",
-        "kernel::kernel::panic::",
+        "kernel::kernel::panic::call_trace",
+        "kernel::kernel::panic::trace_block",
+        "call_trace",
+        "trace_block",
+        "call_once",
+        "catch_unwind",
+        "do_call",
+        "{closure",
     ];
-    SKIP.iter().any(|p| name.starts_with(p)) || name.starts_with("_start") || name == "clone3"
+    SKIP.iter().any(|p| name.starts_with(p))
 }
 
 /// `CPU: 0 PID: 1 Comm: init Not tainted 6.8.0-usk #1`.

@@ -49,7 +49,10 @@ pub fn preempt_count_sub(v: u32) {
         let c = &t.preempt_count;
         let old = c.load(Ordering::Relaxed);
         debug_assert!(old >= v, "preempt_count underflow: {old:#x} - {v:#x}");
-        c.store(old.wrapping_sub(v), Ordering::Relaxed)
+        c.store(old.wrapping_sub(v), Ordering::Relaxed);
+        if old == v {
+            crate::kernel::sched::idle::flush_deferred_kicks();
+        }
     })
 }
 

@@ -676,11 +676,14 @@ impl DelayedWork {
         let target: Arc<parking_lot::Mutex<Option<Workqueue>>> =
             Arc::new(parking_lot::Mutex::new(None));
         let (w2, t2) = (work.clone(), Arc::clone(&target));
-        // delayed_work_timer_fn(): queue on the CPU the timer fired on.
-        let timer = TimerList::new(move || {
-            if let Some(wq) = t2.lock().clone() {
-                wq.insert(crate::kernel::smp::smp_processor_id(), &w2);
-            }
+        // delayed_work_timer_fn() (kernel text): queue on the CPU the timer
+        // fired on.
+        let timer = crate::kernel::module::with_module_context(None, || {
+            TimerList::new(move || {
+                if let Some(wq) = t2.lock().clone() {
+                    wq.insert(crate::kernel::smp::smp_processor_id(), &w2);
+                }
+            })
         });
         DelayedWork {
             work,

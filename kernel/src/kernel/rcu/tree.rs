@@ -574,7 +574,7 @@ fn force_quiescent_state(k: &Kernel) {
         let rdp = k.rcu.rdp.per_cpu(cpu);
         let snap = rdp.dynticks_snap.load(Ordering::Relaxed);
         let cur = rdp.dynticks.load(Ordering::SeqCst);
-        if snap % 2 == 0 || cur != snap {
+        if snap.is_multiple_of(2) || cur != snap {
             rcu_report_qs(k, cpu);
         } else if k
             .jiffies()

@@ -496,8 +496,11 @@ pub fn schedule_timeout(timeout: u64) -> u64 {
     let k = kernel();
     let expire = k.jiffies().wrapping_add(timeout);
     let me = current();
-    let timer = crate::kernel::time::timer::TimerList::new(move || {
-        wake_up_process(&me);
+    // process_timeout() is kernel text, whoever sleeps.
+    let timer = crate::kernel::module::with_module_context(None, || {
+        crate::kernel::time::timer::TimerList::new(move || {
+            wake_up_process(&me);
+        })
     });
     timer.mod_timer(expire);
     schedule();

@@ -67,8 +67,45 @@ pub(crate) struct CpuKicker {
     pub(crate) kernel: std::sync::Weak<Kernel>,
 }
 
+thread_local! {
+    /// CPUs to kick once this thread leaves its atomic section.
+    static DEFERRED_KICKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Kick the CPUs whose wake-up was deferred while a lock was held (the
+/// `wake_q` idea: never make the host switch to a woken thread while we
+/// still hold the spinlock it is about to take). Called when the preempt
+/// count drops to zero.
+#[inline]
+pub(crate) fn flush_deferred_kicks() {
+    let pending = DEFERRED_KICKS.with(|d| d.replace(0));
+    if pending != 0 {
+        flush_slow(pending);
+    }
+}
+
+#[cold]
+fn flush_slow(mut pending: u64) {
+    let k = crate::init::kernel::kernel();
+    while pending != 0 {
+        let cpu = pending.trailing_zeros() as usize;
+        pending &= pending - 1;
+        let st = k.cpu_state_of(cpu);
+        if st.halted.load(Ordering::SeqCst) {
+            st.idle_thread_unpark();
+        }
+    }
+}
+
 impl hw::CpuKick for CpuKicker {
     fn kick(&self, cpu: usize) {
+        if crate::kernel::sched::current::in_kernel_thread()
+            && crate::kernel::preempt::preempt_count() != 0
+            && !crate::init::kernel::kernel().is_deterministic()
+        {
+            DEFERRED_KICKS.with(|d| d.set(d.get() | 1 << cpu));
+            return;
+        }
         let Some(k) = self.kernel.upgrade() else {
             return;
         };

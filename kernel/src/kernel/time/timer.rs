@@ -31,6 +31,8 @@ struct TimerInner {
     running: AtomicBool,
     /// Serialises mod/del on this timer (before any base lock).
     lock: Mutex<()>,
+    /// The module whose code the callback is (see kernel/module.rs).
+    owner: Option<Arc<crate::kernel::module::Module>>,
 }
 
 /// A kernel timer. Cloning gives another handle to the same timer.
@@ -82,6 +84,9 @@ impl TimerList {
             base_cpu: AtomicUsize::new(NO_BASE),
             running: AtomicBool::new(false),
             lock: Mutex::new(()),
+            owner: crate::kernel::sched::current::in_kernel_thread()
+                .then(crate::kernel::module::current_module)
+                .flatten(),
         }))
     }
 
@@ -198,7 +203,10 @@ pub(crate) fn run_timers(k: &Kernel, cpu: usize) {
                 }
             }
         };
-        (t.func)();
+        if let Some(m) = &t.owner {
+            crate::kernel::module::module_text_check(m, "call_timer_fn");
+        }
+        crate::kernel::module::with_module_context(t.owner.clone(), || (t.func)());
         t.running.store(false, Ordering::SeqCst);
     }
 }

@@ -1,0 +1,3 @@
+//! Linux's `lib/`: generic kernel library code.
+
+pub mod percpu_counter;
