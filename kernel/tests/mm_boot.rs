@@ -333,7 +333,7 @@ fn compaction_races_with_owners_on_every_cpu() {
                                 owner.0.lock().insert(key, pfn);
                                 mine.push(key);
                             }
-                            if i % 64 == 0 {
+                            if i.is_multiple_of(64) {
                                 kernel::kernel::sched::core::cond_resched();
                             }
                         }
