@@ -127,8 +127,9 @@ impl StackDepot {
     }
 
     /// `stack_depot_snprint(handle, buf, size, 0)`: one `" %pS\n"` line per
-    /// frame (`function+0xoffset`; Linux's `/0xsize` suffix is omitted, the
-    /// host's unwinder does not report function sizes); frames of the
+    /// frame, `function+0xoffset/0xsize` as kallsyms prints it (the size
+    /// comes from the executable's ELF symbol table; a frame in a shared
+    /// library, whose table is not read, prints without it); frames of the
     /// capture machinery itself are left out.
     pub fn snprint(&self, handle: DepotStackHandle) -> String {
         let Some(st) = self.fetch(handle) else {
@@ -145,7 +146,10 @@ impl StackDepot {
                         continue;
                     }
                     match off {
-                        Some(off) => s.push_str(&format!(" {name}+{off:#x}\n")),
+                        Some(off) => match function_sizes().get(&(ip - off)) {
+                            Some(size) => s.push_str(&format!(" {name}+{off:#x}/{size:#x}\n")),
+                            None => s.push_str(&format!(" {name}+{off:#x}\n")),
+                        },
                         None => s.push_str(&format!(" {name}\n")),
                     }
                 }
@@ -154,6 +158,43 @@ impl StackDepot {
         }
         s
     }
+}
+
+/// Function sizes from the running executable's ELF symbol table, keyed by
+/// runtime start address — what kallsyms provides for `%pS`'s `/0xsize`.
+/// Read once, on the first print; empty if the table cannot be read.
+fn function_sizes() -> &'static HashMap<usize, usize> {
+    static SIZES: std::sync::OnceLock<HashMap<usize, usize>> = std::sync::OnceLock::new();
+    SIZES.get_or_init(|| load_function_sizes().unwrap_or_default())
+}
+
+fn load_function_sizes() -> Option<HashMap<usize, usize>> {
+    use object::{Object, ObjectSegment, ObjectSymbol, SymbolKind};
+    let exe_path = std::fs::read_link("/proc/self/exe").ok()?;
+    let exe = std::fs::read(&exe_path).ok()?;
+    let file = object::File::parse(&*exe).ok()?;
+    // load bias: the executable's first mapping (file offset 0) starts at
+    // the page of its lowest segment plus the bias
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    let start = maps.lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        if f.len() >= 6
+            && f[2].trim_start_matches('0').is_empty()
+            && std::path::Path::new(f[5]) == exe_path
+        {
+            usize::from_str_radix(f[0].split('-').next()?, 16).ok()
+        } else {
+            None
+        }
+    })?;
+    let lowest = file.segments().map(|s| s.address()).min()? as usize & !0xfff;
+    let bias = start.checked_sub(lowest)?;
+    Some(
+        file.symbols()
+            .filter(|s| s.kind() == SymbolKind::Text && s.size() > 0)
+            .map(|s| (s.address() as usize + bias, s.size() as usize))
+            .collect(),
+    )
 }
 
 fn is_capture_frame(name: &str) -> bool {
