@@ -557,6 +557,14 @@ fn page_owner_records_in_linux_format() {
         !frames.is_empty() && frames.iter().all(|f| f.starts_with(' ')),
         "{frames:?}"
     );
+    // %pS: function+0xoffset/0xsize for frames of the executable
+    assert!(
+        frames.iter().any(|f| {
+            let t = f.trim();
+            t.contains("+0x") && t.rsplit_once("/0x").is_some_and(|(_, sz)| !sz.is_empty())
+        }),
+        "{frames:?}"
+    );
     assert!(text.ends_with("\n\n"));
     // freed pages disappear from the file
     mm.__free_pages(p, 2);
