@@ -21,6 +21,7 @@ pub mod kernel;
 pub mod lib;
 pub mod mm;
 pub mod testing;
+pub mod trace;
 
 pub use init::kernel::{kernel, BootConfig, Kernel, KernelRef};
 pub use kernel::sched::current::current;

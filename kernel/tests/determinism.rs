@@ -4,14 +4,15 @@
 use kernel::init::kernel::BootConfig;
 use kernel::kernel::printk::Console;
 
-fn det_run(seed: u64) -> (Vec<kernel::kernel::sched::core::SwitchRecord>, String) {
+/// The sched_switch trace (enabled from the command line) and the log.
+fn det_run(seed: u64) -> (Vec<String>, String) {
     let cfg = BootConfig {
         cpus: 3,
         mem_bytes: 64 << 20,
         seed,
         deterministic: true,
         console: Console::Silent,
-        record_switches: true,
+        cmdline: "trace_event=sched:sched_switch".into(),
         ..Default::default()
     };
     // The default init runs every self-test: a busy, varied workload.
@@ -22,7 +23,7 @@ fn det_run(seed: u64) -> (Vec<kernel::kernel::sched::core::SwitchRecord>, String
         "{}",
         out.dmesg
     );
-    (out.switches, out.dmesg)
+    (out.trace.lines().map(str::to_string).collect(), out.dmesg)
 }
 
 #[test]
@@ -30,6 +31,7 @@ fn same_seed_same_switch_log() {
     let (a, log_a) = det_run(7);
     let (b, log_b) = det_run(7);
     assert!(a.len() > 100, "only {} switches", a.len());
+    assert!(a.iter().all(|l| l.contains(": sched_switch: prev_comm=")));
     assert_eq!(a.len(), b.len());
     if let Some(i) = a.iter().zip(&b).position(|(x, y)| x != y) {
         panic!("runs diverge at switch {i}: {:?} vs {:?}", a[i], b[i]);

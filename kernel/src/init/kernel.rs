@@ -12,7 +12,7 @@ use crate::kernel::irq::IrqDescs;
 use crate::kernel::kthread::KthreadCreateList;
 use crate::kernel::percpu::PerCpu;
 use crate::kernel::printk::{Console, Printk, DEFAULT_LOG_BUF_LEN};
-use crate::kernel::sched::core::{Rq, SwitchRecord};
+use crate::kernel::sched::core::Rq;
 use crate::kernel::sched::det::Det;
 use crate::kernel::sched::fair::FairTunables;
 use crate::kernel::sched::loadavg::LoadAvg;
@@ -53,8 +53,6 @@ pub struct BootConfig {
     /// Built-in init commands run by the default init (until user space
     /// exists): `insmod`, `rmmod`, `lsmod`, `modinfo`, `sleep`, `cat`.
     pub commands: Vec<String>,
-    /// Record every context switch (for comparing deterministic runs).
-    pub record_switches: bool,
     /// NUMA nodes memory is split into (`--numa N`).
     pub numa_nodes: usize,
 }
@@ -71,7 +69,6 @@ impl Default for BootConfig {
             init: None,
             show: Vec::new(),
             commands: Vec::new(),
-            record_switches: false,
             numa_nodes: 1,
         }
     }
@@ -135,7 +132,6 @@ pub struct Kernel {
     pub loadavg: LoadAvg,
     pub nr_context_switches: AtomicU64,
     pub nr_forks: AtomicU64,
-    pub switch_log: Option<Mutex<Vec<SwitchRecord>>>,
     pub(crate) tasks: RwLock<BTreeMap<Pid, Arc<Task>>>,
     last_pid: Mutex<Pid>,
     pub(crate) kthread_create_list: KthreadCreateList,
@@ -153,6 +149,11 @@ pub struct Kernel {
     pub rcu: crate::kernel::rcu::RcuState,
     pub modules: crate::kernel::module::Modules,
     pub cgroups: crate::kernel::cgroup::Cgroups,
+
+    // Tracing.
+    pub tracing: crate::trace::Tracing,
+    pub tracefs: ProcFs,
+    pub(crate) trace_at_power_off: Mutex<String>,
 
     // Logging, bug reports, procfs.
     pub printk: Printk,
@@ -262,6 +263,14 @@ impl Kernel {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(crate::kernel::rcu::tree::DEFAULT_BLIMIT),
         );
+        let tracing = crate::trace::Tracing::new(
+            n,
+            cmdline
+                .get("trace_buf_size")
+                .and_then(parse_size)
+                .map(|b| (b as usize / 1024).max(1))
+                .unwrap_or(crate::trace::DEFAULT_BUFFER_KB),
+        );
         Kernel {
             preempt_full: cmdline.get("preempt") == Some("full"),
             nohz: cmdline.get("nohz") != Some("off"),
@@ -288,7 +297,6 @@ impl Kernel {
             loadavg,
             nr_context_switches: AtomicU64::new(0),
             nr_forks: AtomicU64::new(0),
-            switch_log: cfg.record_switches.then(|| Mutex::new(Vec::new())),
             tasks: RwLock::new(BTreeMap::new()),
             last_pid: Mutex::new(0),
             kthread_create_list: KthreadCreateList::default(),
@@ -302,6 +310,9 @@ impl Kernel {
             rcu,
             modules: crate::kernel::module::Modules::new(n),
             cgroups: crate::kernel::cgroup::Cgroups::new(n),
+            tracing,
+            tracefs: ProcFs::new(false),
+            trace_at_power_off: Mutex::new(String::new()),
             printk: Printk::new(std::mem::take(&mut cfg.console), loglevel, log_buf_len),
             taint: AtomicU32::new(0),
             oops_count: AtomicU32::new(0),

@@ -62,8 +62,9 @@ pub struct BootOutcome {
     pub threads_joined: usize,
     /// Kernel threads still alive after teardown (must be 0).
     pub threads_leaked: usize,
-    /// Context switches recorded with `record_switches`.
-    pub switches: Vec<crate::kernel::sched::core::SwitchRecord>,
+    /// The trace buffer (`/sys/kernel/tracing/trace`) at power-off, when
+    /// events were enabled (e.g. with `trace_event=` on the command line).
+    pub trace: String,
 }
 
 /// Boot a kernel, run init to completion, power off, and return.
@@ -96,19 +97,30 @@ pub fn boot(mut cfg: BootConfig) -> Result<BootOutcome, BootError> {
     swapper.grant();
     let exit = k.wait_power_off();
     let (threads_joined, threads_leaked) = teardown(&k);
+    let trace = std::mem::take(&mut *k.trace_at_power_off.lock());
     let dmesg = k.printk.dmesg();
-    let switches = k
-        .switch_log
-        .as_ref()
-        .map(|l| std::mem::take(&mut *l.lock()))
-        .unwrap_or_default();
     Ok(BootOutcome {
         exit,
         dmesg,
         threads_joined,
         threads_leaked,
-        switches,
+        trace,
     })
+}
+
+fn trace_at_power_off(k: &Kernel) -> String {
+    if crate::trace::events::ALL
+        .iter()
+        .any(|e| k.tracing.is_enabled(e))
+    {
+        k.tracing
+            .snapshot()
+            .iter()
+            .map(|r| crate::trace::format_record(r) + "\n")
+            .collect()
+    } else {
+        String::new()
+    }
 }
 
 fn teardown(k: &Arc<Kernel>) -> (usize, usize) {
@@ -136,6 +148,8 @@ fn teardown(k: &Arc<Kernel>) -> (usize, usize) {
     }
     k.timerq.shutdown();
     k.irqchip.clear_kick();
+    // The events' static keys are shared by every kernel in the process.
+    k.tracing.disable_all();
     let leaked = k.live_threads.load(Ordering::Acquire);
     k.tasks.write().clear();
     (joined, leaked)
@@ -190,6 +204,7 @@ fn start_kernel() {
     );
     crate::fs::proc::misc::proc_root_init(&k);
     crate::mm::mm_init(&k);
+    crate::trace::tracefs::tracefs_init(&k);
     rest_init(&k);
     cpu_startup_entry();
 }
@@ -281,5 +296,8 @@ fn kernel_power_off(k: &Kernel, code: i32) {
         crate::kernel::kthread::kthread_stop(&kd);
     }
     pr_notice!("reboot: Power down");
+    // Taken here, on init, so that nothing runs after it in a
+    // deterministic boot.
+    *k.trace_at_power_off.lock() = trace_at_power_off(k);
     k.power_off(ExitReason::PowerOff(code));
 }

@@ -646,9 +646,12 @@ pub fn ps() -> String {
 
 /// Read a file of procfs or, under /sys/kernel/debug, debugfs.
 fn read_pseudo(k: &Kernel, path: &str) -> Result<String, uapi::errno::Errno> {
-    match path.strip_prefix("/sys/kernel/debug/") {
-        Some(p) => k.debugfs.read(p),
-        None => k.procfs.read(path.trim_start_matches("/proc/")),
+    if let Some(p) = path.strip_prefix("/sys/kernel/debug/") {
+        k.debugfs.read(p)
+    } else if let Some(p) = path.strip_prefix("/sys/kernel/tracing/") {
+        k.tracefs.read(p)
+    } else {
+        k.procfs.read(path.trim_start_matches("/proc/"))
     }
 }
 

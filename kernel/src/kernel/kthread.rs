@@ -184,6 +184,9 @@ pub(crate) fn do_exit(code: i32) {
     let k = kernel();
     let me = current();
     me.flags.fetch_or(PF_EXITING, Ordering::Relaxed);
+    crate::trace::trace(&crate::trace::events::SCHED_PROCESS_EXIT, |w| {
+        w.str(8, 16, &me.comm()).i32(24, me.pid).i32(28, me.prio());
+    });
     if let Some(kt) = &me.kthread {
         kt.result.store(code, Ordering::Release);
         kt.exited.complete_all();

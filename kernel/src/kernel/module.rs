@@ -223,6 +223,9 @@ pub fn load_module(name: &str, args: &str) -> Result<(), Errno> {
         data: Mutex::new(None),
     });
     k.modules.list.lock().insert(0, Arc::clone(&m));
+    crate::trace::trace(&crate::trace::events::MODULE_LOAD, |w| {
+        w.u32(8, 0).str(12, 32, info.name);
+    });
     let r = run_in_module(&m, info.init);
     match r {
         Ok(()) => {
@@ -262,6 +265,9 @@ pub fn delete_module(name: &str, flags: u32) -> Result<(), Errno> {
     m.set_state(ModuleState::Gone);
     k.modules.list.lock().retain(|x| !Arc::ptr_eq(x, &m));
     *k.modules.last_unloaded.lock() = Some(m.info.name);
+    crate::trace::trace(&crate::trace::events::MODULE_FREE, |w| {
+        w.str(8, 32, m.info.name);
+    });
     Ok(())
 }
 

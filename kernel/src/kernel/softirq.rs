@@ -94,6 +94,9 @@ pub fn local_softirq_pending() -> u32 {
 
 /// `__raise_softirq_irqoff()`: just mark it pending.
 pub fn __raise_softirq_irqoff(nr: usize) {
+    crate::trace::trace(&crate::trace::events::SOFTIRQ_RAISE, |w| {
+        w.u32(8, nr as u32);
+    });
     let k = kernel();
     k.softirq
         .cpu
@@ -163,6 +166,9 @@ pub fn __do_softirq() {
             let nr = p.trailing_zeros() as usize;
             p &= p - 1;
             pcpu.counts[nr].fetch_add(1, Ordering::Relaxed);
+            crate::trace::trace(&crate::trace::events::SOFTIRQ_ENTRY, |w| {
+                w.u32(8, nr as u32);
+            });
             let action = k.softirq.vec.read()[nr].clone();
             if let Some(a) = action {
                 let pc = preempt_count();
@@ -177,6 +183,9 @@ pub fn __do_softirq() {
                     );
                 }
             }
+            crate::trace::trace(&crate::trace::events::SOFTIRQ_EXIT, |w| {
+                w.u32(8, nr as u32);
+            });
         }
         st.irqs_off.store(true, Ordering::Relaxed);
         if pcpu.pending.load(Ordering::Relaxed) != 0 {

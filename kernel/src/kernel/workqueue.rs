@@ -332,9 +332,16 @@ fn process_one_work(q: Queued, g: &mut crate::kernel::locking::SpinLockGuard<'_,
     work.0.running_seq.store(q.seq, Ordering::Release);
     // set_work_pool_and_clear_pending(): it may be queued again from now.
     work.0.pending.store(false, Ordering::Release);
+    let addr = Arc::as_ptr(&work.0) as u64;
     g.unlocked(|| {
         crate::kernel::preempt::local_irq_enable();
+        crate::trace::trace(&crate::trace::events::WORKQUEUE_EXECUTE_START, |w| {
+            w.u64(8, addr).u64(16, addr);
+        });
         (work.0.func)();
+        crate::trace::trace(&crate::trace::events::WORKQUEUE_EXECUTE_END, |w| {
+            w.u64(8, addr).u64(16, addr);
+        });
         crate::kernel::sched::cond_resched();
         crate::kernel::preempt::local_irq_disable();
     });
@@ -478,6 +485,14 @@ impl Workqueue {
             color,
             seq,
         };
+        crate::trace::trace(&crate::trace::events::WORKQUEUE_QUEUE_WORK, |w| {
+            let a = Arc::as_ptr(&work.0) as u64;
+            w.u64(8, a)
+                .u64(16, a)
+                .str(24, 32, &self.0.name)
+                .i32(56, cpu as i32)
+                .i32(60, pwq.pool.cpu.map_or(-1, |c| c as i32));
+        });
         let pool = &pwq.pool;
         let mut g = pool.lock.lock_irqsave();
         if pwq.nr_active.load(Ordering::Acquire) < self.0.max_active {

@@ -19,10 +19,17 @@ use uapi::errno::{Errno, EEXIST, EINVAL, EISDIR, ENOENT, ENOTDIR};
 /// Write handler of a writable entry.
 pub type WriteFn = fn(&str) -> Result<(), Errno>;
 
-#[derive(Clone, Copy)]
+/// Private data attached to an entry (`proc_create_data`'s `data`).
+pub type Private = Arc<dyn std::any::Any + Send + Sync>;
+
+/// Write handler of an entry with private data.
+pub type PrivWriteFn = fn(&Private, &str) -> Result<(), Errno>;
+
+#[derive(Clone)]
 enum Source {
     Seq(&'static dyn SeqSource),
     Single(ShowFn),
+    Private(ShowFn, Private),
 }
 
 impl Source {
@@ -34,8 +41,19 @@ impl Source {
                 let _ = show(&mut m);
                 m.into_string()
             }
+            Source::Private(show, p) => {
+                let mut m = super::seq_file::SeqFile::new(Some(p));
+                let _ = show(&mut m);
+                m.into_string()
+            }
         }
     }
+}
+
+#[derive(Clone, Copy)]
+enum Writer {
+    Plain(WriteFn),
+    Private(PrivWriteFn),
 }
 
 enum Node {
@@ -43,7 +61,7 @@ enum Node {
     File {
         mode: u32,
         source: Source,
-        write: Option<WriteFn>,
+        write: Option<Writer>,
     },
 }
 
@@ -145,7 +163,27 @@ impl ProcFs {
             Node::File {
                 mode,
                 source: Source::Single(show),
-                write: Some(write),
+                write: Some(Writer::Plain(write)),
+            },
+        )
+    }
+
+    /// `proc_create_data()`: a file whose show (and optional write) handler
+    /// receives `private` (as `m.private` for show).
+    pub fn create_private(
+        &self,
+        path: &str,
+        mode: u32,
+        show: ShowFn,
+        write: Option<PrivWriteFn>,
+        private: Private,
+    ) -> Result<(), Errno> {
+        self.insert(
+            path,
+            Node::File {
+                mode,
+                source: Source::Private(show, private),
+                write: write.map(Writer::Private),
             },
         )
     }
@@ -195,7 +233,7 @@ impl ProcFs {
         match cur {
             Node::Dir(_) => Err(EISDIR),
             Node::File { source, .. } => {
-                let source = *source;
+                let source = source.clone();
                 drop(root);
                 Ok(source.read())
             }
@@ -215,10 +253,18 @@ impl ProcFs {
         }
         match cur {
             Node::Dir(_) => Err(EISDIR),
-            Node::File { write: Some(w), .. } => {
-                let w = *w;
+            Node::File {
+                write: Some(w),
+                source,
+                ..
+            } => {
+                let (w, source) = (*w, source.clone());
                 drop(root);
-                w(data)
+                match (w, source) {
+                    (Writer::Plain(f), _) => f(data),
+                    (Writer::Private(f), Source::Private(_, p)) => f(&p, data),
+                    (Writer::Private(_), _) => Err(EINVAL),
+                }
             }
             Node::File { .. } => Err(uapi::errno::EACCES),
         }

@@ -131,7 +131,14 @@ pub(crate) fn handle_irq(k: &Kernel, irq: usize, cpu: usize) {
         desc.kstat_irqs[cpu].fetch_add(1, Ordering::Relaxed);
         let mut ret = IRQ_NONE;
         for a in &actions {
-            ret |= (a.handler)(irq);
+            crate::trace::trace(&crate::trace::events::IRQ_HANDLER_ENTRY, |w| {
+                w.i32(8, irq as i32).str(12, 32, &a.name);
+            });
+            let r = (a.handler)(irq);
+            crate::trace::trace(&crate::trace::events::IRQ_HANDLER_EXIT, |w| {
+                w.i32(8, irq as i32).i32(12, r as i32);
+            });
+            ret |= r;
         }
         note_interrupt(k, desc, ret, &actions);
         // An edge that came in while we ran (on another CPU's ack) is

@@ -557,6 +557,11 @@ fn rcu_gp_init(k: &Kernel) {
             .store(rdp.dynticks.load(Ordering::SeqCst), Ordering::Relaxed);
     }
     *q = k.online_mask();
+    crate::trace::trace(&crate::trace::events::RCU_GRACE_PERIOD, |w| {
+        w.str(8, 16, "rcu_sched")
+            .i64(24, g as i64)
+            .str(32, 16, "start");
+    });
     let now = k.jiffies();
     rs.gp_start.store(now, Ordering::Release);
     rs.stall_next
@@ -596,6 +601,11 @@ fn rcu_gp_cleanup(k: &Kernel) {
     rs.gp_seq
         .store((g | RCU_SEQ_STATE_MASK) + 1, Ordering::Release);
     rs.n_gps.fetch_add(1, Ordering::Relaxed);
+    crate::trace::trace(&crate::trace::events::RCU_GRACE_PERIOD, |w| {
+        w.str(8, 16, "rcu_sched")
+            .i64(24, g as i64)
+            .str(32, 16, "end");
+    });
     // Let CPUs with callbacks now ready run them without waiting a tick.
     let g = rs.gp_seq.load(Ordering::Acquire);
     for cpu in 0..k.nr_cpus() {

@@ -45,17 +45,6 @@ use uapi::errno::{Errno, EINVAL};
 
 pub const MAX_SCHEDULE_TIMEOUT: u64 = i64::MAX as u64;
 
-/// One context switch, as the `sched_switch` log records it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SwitchRecord {
-    pub time_ns: u64,
-    pub cpu: usize,
-    pub prev_pid: Pid,
-    pub prev_comm: String,
-    pub next_pid: Pid,
-    pub next_comm: String,
-}
-
 pub(crate) struct RqInner {
     pub curr: Arc<Task>,
     pub idle: Arc<Task>,
@@ -199,6 +188,13 @@ fn enqueue_on(k: &Kernel, cpu: usize, rq: &Rq, g: &mut RqInner, p: Arc<Task>, ne
         p.se.vruntime
             .store(g.cfs.min_vruntime + rel, Ordering::Relaxed);
         p.stats.nr_migrations.fetch_add(1, Ordering::Relaxed);
+        crate::trace::trace(&crate::trace::events::SCHED_MIGRATE_TASK, |w| {
+            w.str(8, 16, &p.comm())
+                .i32(24, p.pid)
+                .i32(28, p.prio())
+                .i32(32, old as i32)
+                .i32(36, cpu as i32);
+        });
         p.cpu.store(cpu, Ordering::Release);
     }
     let min = g.cfs.min_vruntime;
@@ -241,6 +237,17 @@ pub fn try_to_wake_up(p: &Arc<Task>, state_mask: u32) -> bool {
     p.state.store(TASK_RUNNING, Ordering::Release);
     p.on_rq.store(true, Ordering::Release);
     enqueue_on(&k, cpu, rq, &mut g, Arc::clone(p), st == TASK_NEW);
+    let ev = if st == TASK_NEW {
+        &crate::trace::events::SCHED_WAKEUP_NEW
+    } else {
+        &crate::trace::events::SCHED_WAKEUP
+    };
+    crate::trace::trace(ev, |w| {
+        w.str(8, 16, &p.comm())
+            .i32(24, p.pid)
+            .i32(28, p.prio())
+            .i32(32, cpu as i32);
+    });
     let curr = Arc::clone(&g.curr);
     let preempt = curr.is_idle()
         || p.se.vruntime.load(Ordering::Relaxed) + k.fair.wakeup_granularity
@@ -377,16 +384,16 @@ pub(crate) fn __schedule(k: &Kernel, prev: Arc<Task>, preempt: bool) {
     } else {
         prev.stats.nivcsw.fetch_add(1, Ordering::Relaxed);
     }
-    if let Some(log) = &k.switch_log {
-        log.lock().push(SwitchRecord {
-            time_ns: now,
-            cpu,
-            prev_pid: prev.pid,
-            prev_comm: prev.comm(),
-            next_pid: next.pid,
-            next_comm: next.comm(),
-        });
-    }
+    crate::trace::trace(&crate::trace::events::SCHED_SWITCH, |w| {
+        let state = if voluntary { st as i64 } else { 0x100 };
+        w.str(8, 16, &prev.comm())
+            .i32(24, prev.pid)
+            .i32(28, prev.prio())
+            .i64(32, state)
+            .str(40, 16, &next.comm())
+            .i32(56, next.pid)
+            .i32(60, next.prio());
+    });
     drop(g);
     drop(pi);
     if migrate {

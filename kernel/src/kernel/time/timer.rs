@@ -206,7 +206,14 @@ pub(crate) fn run_timers(k: &Kernel, cpu: usize) {
         if let Some(m) = &t.owner {
             crate::kernel::module::module_text_check(m, "call_timer_fn");
         }
+        let addr = Arc::as_ptr(&t) as u64;
+        crate::trace::trace(&crate::trace::events::TIMER_EXPIRE_ENTRY, |w| {
+            w.u64(8, addr).u64(16, now);
+        });
         crate::kernel::module::with_module_context(t.owner.clone(), || (t.func)());
+        crate::trace::trace(&crate::trace::events::TIMER_EXPIRE_EXIT, |w| {
+            w.u64(8, addr);
+        });
         t.running.store(false, Ordering::SeqCst);
     }
 }

@@ -1,0 +1,181 @@
+//! The events usk emits, with Linux's systems, names, fields and print
+//! formats (include/trace/events/{sched,irq,timer,workqueue,module,rcu}.h).
+//! Variable-length strings (`__string` in Linux) are fixed `char[32]` here;
+//! everything else has Linux's types and order.
+
+use super::{Field, FieldType as T, Record, TraceEvent};
+use std::sync::atomic::AtomicU32;
+
+macro_rules! event {
+    ($id:expr, $sys:literal, $name:literal, [$($f:literal : $t:ident @ $o:literal),*], $fmt:expr, $out:expr) => {
+        TraceEvent {
+            system: $sys,
+            name: $name,
+            id: $id,
+            fields: &[$(Field { name: $f, ty: T::$t, offset: $o }),*],
+            print_fmt: $fmt,
+            output: $out,
+            key: AtomicU32::new(0),
+        }
+    };
+}
+
+fn task_state(r: &Record, off: usize) -> String {
+    let s = r.i64(off);
+    // Bit 0x100 marks a preempted (still runnable) task, Linux's "R+".
+    let base = match s & 0xff {
+        0 => "R",
+        1 => "S",
+        2 => "D",
+        0x40 => "P",
+        0x80 => "X",
+        _ => "I",
+    };
+    format!("{base}{}", if s & 0x100 != 0 { "+" } else { "" })
+}
+
+pub static SCHED_SWITCH: TraceEvent = event!(0, "sched", "sched_switch",
+    ["prev_comm": Comm @ 8, "prev_pid": PidT @ 24, "prev_prio": Int @ 28, "prev_state": Long @ 32,
+     "next_comm": Comm @ 40, "next_pid": PidT @ 56, "next_prio": Int @ 60],
+    "\"prev_comm=%s prev_pid=%d prev_prio=%d prev_state=%s%s ==> next_comm=%s next_pid=%d next_prio=%d\", REC->prev_comm, REC->prev_pid, REC->prev_prio, (REC->prev_state & ((((0x00000000 | 0x00000001 | 0x00000002 | 0x00000004 | 0x00000008 | 0x00000010 | 0x00000020 | 0x00000040) + 1) << 1) - 1)) ? __print_flags(REC->prev_state, \"|\", { 0x00000001, \"S\" }, { 0x00000002, \"D\" }) : \"R\", REC->prev_state & (((0x00000000 | 0x00000001 | 0x00000002 | 0x00000004 | 0x00000008 | 0x00000010 | 0x00000020 | 0x00000040) + 1) << 1) ? \"+\" : \"\", REC->next_comm, REC->next_pid, REC->next_prio",
+    |r| format!("prev_comm={} prev_pid={} prev_prio={} prev_state={} ==> next_comm={} next_pid={} next_prio={}",
+        r.str(8, 16), r.i32(24), r.i32(28), task_state(r, 32), r.str(40, 16), r.i32(56), r.i32(60)));
+
+pub static SCHED_WAKEUP: TraceEvent = event!(1, "sched", "sched_wakeup",
+    ["comm": Comm @ 8, "pid": PidT @ 24, "prio": Int @ 28, "target_cpu": Int @ 32],
+    "\"comm=%s pid=%d prio=%d target_cpu=%03d\", REC->comm, REC->pid, REC->prio, REC->target_cpu",
+    |r| format!("comm={} pid={} prio={} target_cpu={:03}", r.str(8, 16), r.i32(24), r.i32(28), r.i32(32)));
+
+pub static SCHED_WAKEUP_NEW: TraceEvent = event!(2, "sched", "sched_wakeup_new",
+    ["comm": Comm @ 8, "pid": PidT @ 24, "prio": Int @ 28, "target_cpu": Int @ 32],
+    "\"comm=%s pid=%d prio=%d target_cpu=%03d\", REC->comm, REC->pid, REC->prio, REC->target_cpu",
+    |r| format!("comm={} pid={} prio={} target_cpu={:03}", r.str(8, 16), r.i32(24), r.i32(28), r.i32(32)));
+
+pub static SCHED_MIGRATE_TASK: TraceEvent = event!(3, "sched", "sched_migrate_task",
+    ["comm": Comm @ 8, "pid": PidT @ 24, "prio": Int @ 28, "orig_cpu": Int @ 32, "dest_cpu": Int @ 36],
+    "\"comm=%s pid=%d prio=%d orig_cpu=%d dest_cpu=%d\", REC->comm, REC->pid, REC->prio, REC->orig_cpu, REC->dest_cpu",
+    |r| format!("comm={} pid={} prio={} orig_cpu={} dest_cpu={}", r.str(8, 16), r.i32(24), r.i32(28), r.i32(32), r.i32(36)));
+
+pub static SCHED_PROCESS_EXIT: TraceEvent = event!(4, "sched", "sched_process_exit",
+    ["comm": Comm @ 8, "pid": PidT @ 24, "prio": Int @ 28],
+    "\"comm=%s pid=%d prio=%d\", REC->comm, REC->pid, REC->prio",
+    |r| format!("comm={} pid={} prio={}", r.str(8, 16), r.i32(24), r.i32(28)));
+
+pub static IRQ_HANDLER_ENTRY: TraceEvent = event!(5, "irq", "irq_handler_entry",
+    ["irq": Int @ 8, "name": Name32 @ 12],
+    "\"irq=%d name=%s\", REC->irq, __get_str(name)",
+    |r| format!("irq={} name={}", r.i32(8), r.str(12, 32)));
+
+pub static IRQ_HANDLER_EXIT: TraceEvent = event!(6, "irq", "irq_handler_exit",
+    ["irq": Int @ 8, "ret": Int @ 12],
+    "\"irq=%d ret=%s\", REC->irq, REC->ret ? \"handled\" : \"unhandled\"",
+    |r| format!("irq={} ret={}", r.i32(8), if r.i32(12) != 0 { "handled" } else { "unhandled" }));
+
+fn softirq_out(r: &Record) -> String {
+    let v = r.u32(8);
+    let name = crate::kernel::softirq::SOFTIRQ_NAMES
+        .get(v as usize)
+        .copied()
+        .unwrap_or("?");
+    format!("vec={v} [action={name}]")
+}
+
+const SOFTIRQ_FMT: &str = "\"vec=%u [action=%s]\", REC->vec, __print_symbolic(REC->vec, { 0, \"HI\" }, { 1, \"TIMER\" }, { 2, \"NET_TX\" }, { 3, \"NET_RX\" }, { 4, \"BLOCK\" }, { 5, \"IRQ_POLL\" }, { 6, \"TASKLET\" }, { 7, \"SCHED\" }, { 8, \"HRTIMER\" }, { 9, \"RCU\" })";
+
+pub static SOFTIRQ_ENTRY: TraceEvent =
+    event!(7, "irq", "softirq_entry", ["vec": UnsignedInt @ 8], SOFTIRQ_FMT, softirq_out);
+pub static SOFTIRQ_EXIT: TraceEvent =
+    event!(8, "irq", "softirq_exit", ["vec": UnsignedInt @ 8], SOFTIRQ_FMT, softirq_out);
+pub static SOFTIRQ_RAISE: TraceEvent =
+    event!(9, "irq", "softirq_raise", ["vec": UnsignedInt @ 8], SOFTIRQ_FMT, softirq_out);
+
+pub static TIMER_EXPIRE_ENTRY: TraceEvent = event!(10, "timer", "timer_expire_entry",
+    ["timer": U64 @ 8, "now": U64 @ 16],
+    "\"timer=%p now=%lu\", REC->timer, REC->now",
+    |r| format!("timer={:016x} now={}", r.u64(8), r.u64(16)));
+
+pub static TIMER_EXPIRE_EXIT: TraceEvent = event!(11, "timer", "timer_expire_exit",
+    ["timer": U64 @ 8],
+    "\"timer=%p\", REC->timer",
+    |r| format!("timer={:016x}", r.u64(8)));
+
+pub static WORKQUEUE_QUEUE_WORK: TraceEvent = event!(12, "workqueue", "workqueue_queue_work",
+    ["work": U64 @ 8, "function": U64 @ 16, "workqueue": Name32 @ 24, "req_cpu": Int @ 56, "cpu": Int @ 60],
+    "\"work struct=%p function=%ps workqueue=%s req_cpu=%d cpu=%d\", REC->work, REC->function, __get_str(workqueue), REC->req_cpu, REC->cpu",
+    |r| format!("work struct={:016x} function={:016x} workqueue={} req_cpu={} cpu={}", r.u64(8), r.u64(16), r.str(24, 32), r.i32(56), r.i32(60)));
+
+pub static WORKQUEUE_EXECUTE_START: TraceEvent = event!(13, "workqueue", "workqueue_execute_start",
+    ["work": U64 @ 8, "function": U64 @ 16],
+    "\"work struct %p: function %ps\", REC->work, REC->function",
+    |r| format!("work struct {:016x}: function {:016x}", r.u64(8), r.u64(16)));
+
+pub static WORKQUEUE_EXECUTE_END: TraceEvent = event!(14, "workqueue", "workqueue_execute_end",
+    ["work": U64 @ 8, "function": U64 @ 16],
+    "\"work struct %p: function %ps\", REC->work, REC->function",
+    |r| format!("work struct {:016x}: function {:016x}", r.u64(8), r.u64(16)));
+
+pub static MODULE_LOAD: TraceEvent = event!(15, "module", "module_load",
+    ["taints": UnsignedInt @ 8, "name": Name32 @ 12],
+    "\"%s %s\", __get_str(name), __print_flags(REC->taints, \"\", { (1UL << 0), \"P\" }, { (1UL << 12), \"O\" }, { (1UL << 1), \"F\" }, { (1UL << 13), \"E\" })",
+    |r| r.str(12, 32));
+
+pub static MODULE_FREE: TraceEvent = event!(16, "module", "module_free",
+    ["name": Name32 @ 8],
+    "\"%s\", __get_str(name)",
+    |r| r.str(8, 32));
+
+pub static RCU_GRACE_PERIOD: TraceEvent = event!(17, "rcu", "rcu_grace_period",
+    ["rcuname": Comm @ 8, "gp_seq": Long @ 24, "gpevent": Comm @ 32],
+    "\"%s %ld %s\", REC->rcuname, REC->gp_seq, REC->gpevent",
+    |r| format!("{} {} {}", r.str(8, 16), r.i64(24), r.str(32, 16)));
+
+/// Every event, indexed by id.
+pub static ALL: &[&TraceEvent] = &[
+    &SCHED_SWITCH,
+    &SCHED_WAKEUP,
+    &SCHED_WAKEUP_NEW,
+    &SCHED_MIGRATE_TASK,
+    &SCHED_PROCESS_EXIT,
+    &IRQ_HANDLER_ENTRY,
+    &IRQ_HANDLER_EXIT,
+    &SOFTIRQ_ENTRY,
+    &SOFTIRQ_EXIT,
+    &SOFTIRQ_RAISE,
+    &TIMER_EXPIRE_ENTRY,
+    &TIMER_EXPIRE_EXIT,
+    &WORKQUEUE_QUEUE_WORK,
+    &WORKQUEUE_EXECUTE_START,
+    &WORKQUEUE_EXECUTE_END,
+    &MODULE_LOAD,
+    &MODULE_FREE,
+    &RCU_GRACE_PERIOD,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_match_table_positions_and_fields_fit() {
+        for (i, e) in ALL.iter().enumerate() {
+            assert_eq!(e.id as usize, i, "{}", e.name);
+            for f in e.fields {
+                assert!(f.offset >= super::super::FIELDS_START);
+                assert!(
+                    f.offset + f.ty.size() <= super::super::FIELDS_START + super::super::PAYLOAD,
+                    "{}.{}",
+                    e.name,
+                    f.name
+                );
+            }
+            // Fields do not overlap.
+            let mut spans: Vec<(usize, usize)> = e
+                .fields
+                .iter()
+                .map(|f| (f.offset, f.offset + f.ty.size()))
+                .collect();
+            spans.sort();
+            assert!(spans.windows(2).all(|w| w[0].1 <= w[1].0), "{}", e.name);
+        }
+    }
+}
