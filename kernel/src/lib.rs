@@ -2,7 +2,8 @@
 //!
 //! The crate is laid out like Linux: `init/` boots, `kernel/` holds the
 //! scheduler, locking, interrupts, softirqs, time and workqueues, `fs/` the
-//! proc filesystem and seq_file. The simulated machine (clock, timers,
+//! VFS (ramfs root, pipes, procfs, descriptor tables) and seq_file,
+//! `drivers/` the memory devices and the tty layer. The simulated machine (clock, timers,
 //! interrupt controller, memory) is the separate `hw` crate.
 //!
 //! Execution model (see `kernel/sched/core.rs` for the details): every
@@ -13,6 +14,7 @@
 //! preemption points only, as in a non-preemptible (`CONFIG_PREEMPT_NONE`)
 //! Linux kernel, which is what lets an RCU read-side section cost nothing.
 
+pub mod drivers;
 pub mod fs;
 pub mod init;
 #[allow(clippy::module_inception)]

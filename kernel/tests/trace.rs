@@ -238,3 +238,18 @@ fn filters_discard_non_matching_records() {
     assert_eq!(r.2, Err(uapi::errno::EINVAL));
     assert_eq!(r.3, "none\n");
 }
+
+#[test]
+fn tracefs_is_mounted_at_sys_kernel_tracing() {
+    let (text, _) = run(config(1), || {
+        use kernel::fs::{kernel_read, kernel_write, vfs_open};
+        let f = vfs_open("/sys/kernel/tracing/set_event", uapi::fcntl::O_WRONLY, 0).unwrap();
+        kernel_write(&f, b"sched:sched_wakeup").unwrap();
+        drop(f);
+        let f = vfs_open("/sys/kernel/tracing/set_event", uapi::fcntl::O_RDONLY, 0).unwrap();
+        let mut buf = vec![0u8; 256];
+        let n = kernel_read(&f, &mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    });
+    assert_eq!(text, "sched:sched_wakeup\n");
+}

@@ -2,5 +2,10 @@
 #![forbid(unsafe_code)]
 
 pub mod errno;
+pub mod fcntl;
+pub mod poll;
+pub mod signal;
+pub mod stat;
+pub mod termios;
 
 pub use errno::Errno;

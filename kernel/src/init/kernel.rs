@@ -53,6 +53,8 @@ pub struct BootConfig {
     /// Built-in init commands run by the default init (until user space
     /// exists): `insmod`, `rmmod`, `lsmod`, `modinfo`, `sleep`, `cat`.
     pub commands: Vec<String>,
+    /// What the console tty (/dev/console) is connected to.
+    pub tty_console: hw::ConsoleBackend,
     /// NUMA nodes memory is split into (`--numa N`).
     pub numa_nodes: usize,
 }
@@ -69,6 +71,7 @@ impl Default for BootConfig {
             init: None,
             show: Vec::new(),
             commands: Vec::new(),
+            tty_console: hw::ConsoleBackend::Null,
             numa_nodes: 1,
         }
     }
@@ -162,6 +165,10 @@ pub struct Kernel {
     pub(crate) might_sleep_last: AtomicU64,
     pub procfs: ProcFs,
     pub debugfs: ProcFs,
+
+    // Files: mounts, filesystems, character devices.
+    pub vfs: crate::fs::Vfs,
+    pub tty: crate::drivers::tty::TtyDrivers,
 
     // Memory management.
     pub mm: crate::mm::Mm,
@@ -319,6 +326,8 @@ impl Kernel {
             might_sleep_last: AtomicU64::new(0),
             procfs: ProcFs::new(true),
             debugfs: ProcFs::new(false),
+            vfs: crate::fs::Vfs::new(),
+            tty: crate::drivers::tty::TtyDrivers::new(std::mem::take(&mut cfg.tty_console)),
             mm,
             threads: Mutex::new(Vec::new()),
             live_threads: Arc::new(std::sync::atomic::AtomicUsize::new(0)),

@@ -277,6 +277,9 @@ fn kernel_init() -> i32 {
     crate::kernel::workqueue::workqueue_init(&k);
     crate::mm::vmscan::kswapd_run(&k);
     pr_info!("devtmpfs: initialized");
+    if let Err(e) = crate::fs::vfs_caches_init(&k) {
+        crate::kernel::panic::panic(&format!("VFS: Unable to mount root fs: {e}"));
+    }
     let body = k.init_fn.lock().take();
     let code = match body {
         Some(f) => f(),
@@ -288,6 +291,7 @@ fn kernel_init() -> i32 {
 
 /// `kernel_power_off()`: stop the kernel threads we own, then halt.
 fn kernel_power_off(k: &Kernel, code: i32) {
+    crate::drivers::tty::console::console_shutdown();
     crate::kernel::workqueue::workqueue_shutdown(k);
     crate::mm::vmscan::kswapd_stop(k);
     crate::kernel::rcu::tree::rcu_shutdown(k);

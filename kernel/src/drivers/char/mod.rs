@@ -1,0 +1,3 @@
+//! Character device drivers.
+
+pub mod mem;
