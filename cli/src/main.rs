@@ -67,6 +67,10 @@ struct BootArgs {
     /// rmmod [-f] NAME, lsmod, modinfo NAME, sleep SECS, cat PATH.
     #[arg(long = "exec", value_name = "COMMAND")]
     exec: Vec<String>,
+    /// Trace the run (sched and irq events unless the command line says
+    /// trace_event=...) and write it as Chrome Trace Event JSON for Perfetto.
+    #[arg(long = "trace-json", value_name = "FILE")]
+    trace_json: Option<std::path::PathBuf>,
     /// NUMA nodes to split memory into (1-64).
     #[arg(long, default_value_t = 1, value_parser = parse_numa)]
     numa: usize,
@@ -99,7 +103,11 @@ fn parse_mem(s: &str) -> Result<u64, String> {
     Ok(v)
 }
 
-fn boot(a: BootArgs) -> ExitCode {
+fn boot(mut a: BootArgs) -> ExitCode {
+    if a.trace_json.is_some() && !a.cmdline.contains("trace_event=") {
+        a.cmdline.push_str(" trace_event=sched:*,irq:*");
+    }
+    let json_path = a.trace_json.clone();
     let cfg = BootConfig {
         cpus: a.cpus,
         mem_bytes: a.mem,
@@ -107,21 +115,38 @@ fn boot(a: BootArgs) -> ExitCode {
         deterministic: a.deterministic,
         cmdline: a.cmdline,
         show: a.show,
-        numa_nodes: a.numa,
         commands: a.exec,
+        numa_nodes: a.numa,
         ..Default::default()
     };
     match kernel::init::boot(cfg) {
-        Ok(out) => match out.exit {
-            ExitReason::PowerOff(code) => ExitCode::from(code.clamp(0, 255) as u8),
-            ExitReason::Panic(msg) => {
-                eprintln!("usk: kernel panic: {msg}");
-                ExitCode::from(1)
+        Ok(out) => {
+            if let Some(p) = &json_path {
+                if let Err(e) = std::fs::write(p, &out.trace_json) {
+                    eprintln!("usk: cannot write {}: {e}", p.display());
+                    return ExitCode::from(2);
+                }
+                eprintln!(
+                    "usk: wrote {} ({} bytes of Chrome Trace Event JSON)",
+                    p.display(),
+                    out.trace_json.len()
+                );
             }
-        },
+            exit_code(out.exit)
+        }
         Err(e) => {
             eprintln!("usk: {e}");
             ExitCode::from(2)
+        }
+    }
+}
+
+fn exit_code(exit: ExitReason) -> ExitCode {
+    match exit {
+        ExitReason::PowerOff(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        ExitReason::Panic(msg) => {
+            eprintln!("usk: kernel panic: {msg}");
+            ExitCode::from(1)
         }
     }
 }

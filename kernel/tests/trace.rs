@@ -253,3 +253,26 @@ fn tracefs_is_mounted_at_sys_kernel_tracing() {
     });
     assert_eq!(text, "sched:sched_wakeup\n");
 }
+
+#[test]
+fn chrome_trace_json_export() {
+    let mut cfg = config(2);
+    cfg.cmdline = "trace_event=sched:*,irq:*".into();
+    let (_, out) = run(cfg, || msleep(20));
+    let v: serde_json::Value = serde_json::from_str(&out.trace_json).expect("valid JSON");
+    let evs = v["traceEvents"].as_array().expect("traceEvents array");
+    assert!(evs.len() > 10);
+    for e in evs {
+        assert!(
+            e["ph"].is_string() && e["pid"].is_number() && e["tid"].is_number(),
+            "{e}"
+        );
+        if e["ph"] != "M" {
+            assert!(e["ts"].is_number(), "{e}");
+        }
+    }
+    assert!(evs.iter().any(|e| e["ph"] == "X" && e["cat"] == "sched"));
+    assert!(evs
+        .iter()
+        .any(|e| e["ph"] == "B" && e["name"] == "softirq TIMER"));
+}

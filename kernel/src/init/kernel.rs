@@ -156,7 +156,7 @@ pub struct Kernel {
     // Tracing.
     pub tracing: crate::trace::Tracing,
     pub tracefs: ProcFs,
-    pub(crate) trace_at_power_off: Mutex<String>,
+    pub(crate) trace_at_power_off: Mutex<(String, String)>,
 
     // Logging, bug reports, procfs.
     pub printk: Printk,
@@ -319,7 +319,7 @@ impl Kernel {
             cgroups: crate::kernel::cgroup::Cgroups::new(n),
             tracing,
             tracefs: ProcFs::new(false),
-            trace_at_power_off: Mutex::new(String::new()),
+            trace_at_power_off: Mutex::new((String::new(), String::new())),
             printk: Printk::new(std::mem::take(&mut cfg.console), loglevel, log_buf_len),
             taint: AtomicU32::new(0),
             oops_count: AtomicU32::new(0),

@@ -65,6 +65,8 @@ pub struct BootOutcome {
     /// The trace buffer (`/sys/kernel/tracing/trace`) at power-off, when
     /// events were enabled (e.g. with `trace_event=` on the command line).
     pub trace: String,
+    /// The same records as Chrome Trace Event JSON.
+    pub trace_json: String,
 }
 
 /// Boot a kernel, run init to completion, power off, and return.
@@ -97,7 +99,7 @@ pub fn boot(mut cfg: BootConfig) -> Result<BootOutcome, BootError> {
     swapper.grant();
     let exit = k.wait_power_off();
     let (threads_joined, threads_leaked) = teardown(&k);
-    let trace = std::mem::take(&mut *k.trace_at_power_off.lock());
+    let (trace, trace_json) = std::mem::take(&mut *k.trace_at_power_off.lock());
     let dmesg = k.printk.dmesg();
     Ok(BootOutcome {
         exit,
@@ -105,21 +107,26 @@ pub fn boot(mut cfg: BootConfig) -> Result<BootOutcome, BootError> {
         threads_joined,
         threads_leaked,
         trace,
+        trace_json,
     })
 }
 
-fn trace_at_power_off(k: &Kernel) -> String {
+fn trace_at_power_off(k: &Kernel) -> (String, String) {
     if crate::trace::events::ALL
         .iter()
         .any(|e| k.tracing.is_enabled(e))
     {
-        k.tracing
-            .snapshot()
+        let recs = k.tracing.snapshot();
+        let text = recs
             .iter()
             .map(|r| crate::trace::format_record(r) + "\n")
-            .collect()
+            .collect();
+        (
+            text,
+            crate::trace::export::chrome_trace_json(&recs, k.nr_cpus()),
+        )
     } else {
-        String::new()
+        (String::new(), String::new())
     }
 }
 

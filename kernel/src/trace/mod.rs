@@ -17,6 +17,7 @@
 //! `trace_options`-style overwrite control, in Linux's formats.
 
 pub mod events;
+pub mod export;
 pub mod filter;
 pub mod tracefs;
 
