@@ -1,5 +1,5 @@
 //! The events usk emits, with Linux's systems, names, fields and print
-//! formats (include/trace/events/{sched,irq,timer,workqueue,module,rcu}.h).
+//! formats (include/trace/events/{sched,irq,timer,workqueue,module,rcu,kmem}.h).
 //! Variable-length strings (`__string` in Linux) are fixed `char[32]` here;
 //! everything else has Linux's types and order.
 
@@ -129,6 +129,57 @@ pub static RCU_GRACE_PERIOD: TraceEvent = event!(17, "rcu", "rcu_grace_period",
     "\"%s %ld %s\", REC->rcuname, REC->gp_seq, REC->gpevent",
     |r| format!("{} {} {}", r.str(8, 16), r.i64(24), r.str(32, 16)));
 
+pub static KMALLOC: TraceEvent = event!(18, "kmem", "kmalloc",
+    ["call_site": U64 @ 8, "ptr": U64 @ 16, "bytes_req": U64 @ 24, "bytes_alloc": U64 @ 32, "gfp_flags": U64 @ 40, "node": Int @ 48],
+    "\"call_site=%pS ptr=%p bytes_req=%zu bytes_alloc=%zu gfp_flags=%s node=%d\", (void *)REC->call_site, REC->ptr, REC->bytes_req, REC->bytes_alloc, show_gfp_flags(REC->gfp_flags), REC->node",
+    |r| format!("call_site={:#x} ptr={:016x} bytes_req={} bytes_alloc={} gfp_flags={:#x} node={}", r.u64(8), r.u64(16), r.u64(24), r.u64(32), r.u64(40), r.i32(48)));
+
+pub static KFREE: TraceEvent = event!(19, "kmem", "kfree",
+    ["call_site": U64 @ 8, "ptr": U64 @ 16],
+    "\"call_site=%pS ptr=%p\", (void *)REC->call_site, REC->ptr",
+    |r| format!("call_site={:#x} ptr={:016x}", r.u64(8), r.u64(16)));
+
+pub static KMEM_CACHE_ALLOC: TraceEvent = event!(20, "kmem", "kmem_cache_alloc",
+    ["call_site": U64 @ 8, "ptr": U64 @ 16, "bytes_req": U64 @ 24, "bytes_alloc": U64 @ 32, "gfp_flags": U64 @ 40, "node": Int @ 48],
+    "\"call_site=%pS ptr=%p bytes_req=%zu bytes_alloc=%zu gfp_flags=%s node=%d\", (void *)REC->call_site, REC->ptr, REC->bytes_req, REC->bytes_alloc, show_gfp_flags(REC->gfp_flags), REC->node",
+    |r| format!("call_site={:#x} ptr={:016x} bytes_req={} bytes_alloc={} gfp_flags={:#x} node={}", r.u64(8), r.u64(16), r.u64(24), r.u64(32), r.u64(40), r.i32(48)));
+
+pub static KMEM_CACHE_FREE: TraceEvent = event!(21, "kmem", "kmem_cache_free",
+    ["call_site": U64 @ 8, "ptr": U64 @ 16, "name": Name32 @ 24],
+    "\"call_site=%pS ptr=%p name=%s\", (void *)REC->call_site, REC->ptr, __get_str(name)",
+    |r| format!("call_site={:#x} ptr={:016x} name={}", r.u64(8), r.u64(16), r.str(24, 32)));
+
+pub static MM_PAGE_ALLOC: TraceEvent = event!(22, "kmem", "mm_page_alloc",
+    ["pfn": U64 @ 8, "order": UnsignedInt @ 16, "gfp_flags": U64 @ 24, "migratetype": Int @ 32],
+    "\"page=%p pfn=0x%lx order=%d migratetype=%d gfp_flags=%s\", REC->pfn != -1UL ? (((struct page *)vmemmap_base) + (REC->pfn)) : ((void *)0), REC->pfn != -1UL ? REC->pfn : 0, REC->order, REC->migratetype, show_gfp_flags(REC->gfp_flags)",
+    |r| format!("page={:016x} pfn={:#x} order={} migratetype={} gfp_flags={:#x}", 0xffff_ea00_0000_0000u64 + r.u64(8) * 64, r.u64(8), r.u32(16), r.i32(32), r.u64(24)));
+
+pub static MM_PAGE_FREE: TraceEvent = event!(23, "kmem", "mm_page_free",
+    ["pfn": U64 @ 8, "order": UnsignedInt @ 16],
+    "\"page=%p pfn=0x%lx order=%d\", (((struct page *)vmemmap_base) + (REC->pfn)), REC->pfn, REC->order",
+    |r| format!("page={:016x} pfn={:#x} order={}", 0xffff_ea00_0000_0000u64 + r.u64(8) * 64, r.u64(8), r.u32(16)));
+
+pub static MM_PAGE_FREE_BATCHED: TraceEvent = event!(24, "kmem", "mm_page_free_batched",
+    ["pfn": U64 @ 8],
+    "\"page=%p pfn=0x%lx order=0\", (((struct page *)vmemmap_base) + (REC->pfn)), REC->pfn",
+    |r| format!("page={:016x} pfn={:#x} order=0", 0xffff_ea00_0000_0000u64 + r.u64(8) * 64, r.u64(8)));
+
+pub static MM_PAGE_ALLOC_ZONE_LOCKED: TraceEvent = event!(25, "kmem", "mm_page_alloc_zone_locked",
+    ["pfn": U64 @ 8, "order": UnsignedInt @ 16, "migratetype": Int @ 20, "percpu_refill": Int @ 24],
+    "\"page=%p pfn=0x%lx order=%u migratetype=%d percpu_refill=%d\", REC->pfn != -1UL ? (((struct page *)vmemmap_base) + (REC->pfn)) : ((void *)0), REC->pfn != -1UL ? REC->pfn : 0, REC->order, REC->migratetype, REC->percpu_refill",
+    |r| format!("page={:016x} pfn={:#x} order={} migratetype={} percpu_refill={}", 0xffff_ea00_0000_0000u64 + r.u64(8) * 64, r.u64(8), r.u32(16), r.i32(20), r.i32(24)));
+
+pub static MM_PAGE_PCPU_DRAIN: TraceEvent = event!(26, "kmem", "mm_page_pcpu_drain",
+    ["pfn": U64 @ 8, "order": UnsignedInt @ 16, "migratetype": Int @ 20],
+    "\"page=%p pfn=0x%lx order=%d migratetype=%d\", (((struct page *)vmemmap_base) + (REC->pfn)), REC->pfn, REC->order, REC->migratetype",
+    |r| format!("page={:016x} pfn={:#x} order={} migratetype={}", 0xffff_ea00_0000_0000u64 + r.u64(8) * 64, r.u64(8), r.u32(16), r.i32(20)));
+
+pub static MM_PAGE_ALLOC_EXTFRAG: TraceEvent = event!(27, "kmem", "mm_page_alloc_extfrag",
+    ["pfn": U64 @ 8, "alloc_order": Int @ 16, "fallback_order": Int @ 20, "alloc_migratetype": Int @ 24, "fallback_migratetype": Int @ 28, "change_ownership": Int @ 32],
+    "\"page=%p pfn=0x%lx alloc_order=%d fallback_order=%d pageblock_order=%d alloc_migratetype=%d fallback_migratetype=%d fragmenting=%d change_ownership=%d\", (((struct page *)vmemmap_base) + (REC->pfn)), REC->pfn, REC->alloc_order, REC->fallback_order, 9, REC->alloc_migratetype, REC->fallback_migratetype, REC->fallback_order < 9, REC->change_ownership",
+    |r| format!("page={:016x} pfn={:#x} alloc_order={} fallback_order={} pageblock_order=9 alloc_migratetype={} fallback_migratetype={} fragmenting={} change_ownership={}",
+        0xffff_ea00_0000_0000u64 + r.u64(8) * 64, r.u64(8), r.i32(16), r.i32(20), r.i32(24), r.i32(28), (r.i32(20) < 9) as u8, r.i32(32)));
+
 /// Every event, indexed by id.
 pub static ALL: &[&TraceEvent] = &[
     &SCHED_SWITCH,
@@ -149,6 +200,16 @@ pub static ALL: &[&TraceEvent] = &[
     &MODULE_LOAD,
     &MODULE_FREE,
     &RCU_GRACE_PERIOD,
+    &KMALLOC,
+    &KFREE,
+    &KMEM_CACHE_ALLOC,
+    &KMEM_CACHE_FREE,
+    &MM_PAGE_ALLOC,
+    &MM_PAGE_FREE,
+    &MM_PAGE_FREE_BATCHED,
+    &MM_PAGE_ALLOC_ZONE_LOCKED,
+    &MM_PAGE_PCPU_DRAIN,
+    &MM_PAGE_ALLOC_EXTFRAG,
 ];
 
 #[cfg(test)]
