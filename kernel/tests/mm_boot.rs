@@ -393,3 +393,45 @@ fn compaction_races_with_owners_on_every_cpu() {
     assert!(migrated > 0, "compaction never migrated a page");
     assert!(!out.dmesg.contains("Bad page state"), "{}", out.dmesg);
 }
+
+/// The allocator fires Linux's kmem tracepoints with their fields.
+#[test]
+fn kmem_tracepoints_fire() {
+    let (text, _) = run(config(2), || {
+        let k = kernel::kernel();
+        k.tracefs
+            .write(
+                "set_event",
+                "kmem:mm_page_alloc kmem:mm_page_free kmem:kmalloc kmem:kfree kmem:mm_page_alloc_zone_locked",
+            )
+            .unwrap();
+        let p = k.mm.alloc_pages(GFP_KERNEL, 3).unwrap();
+        k.mm.__free_pages(p, 3);
+        let o = k.mm.kmalloc(100, GFP_KERNEL).unwrap();
+        k.mm.kfree(o);
+        k.tracefs.write("tracing_on", "0").unwrap();
+        let t = k.tracefs.read("trace").unwrap();
+        (t, p)
+    });
+    let (t, p) = text;
+    assert!(
+        t.contains(&format!(
+            "mm_page_alloc: page={:016x} pfn={p:#x} order=3 migratetype=0 gfp_flags=0xcc0",
+            0xffff_ea00_0000_0000u64 + p as u64 * 64
+        )),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!(
+            "mm_page_free: page={:016x} pfn={p:#x} order=3",
+            0xffff_ea00_0000_0000u64 + p as u64 * 64
+        )),
+        "{t}"
+    );
+    assert!(t.contains(&format!("mm_page_alloc_zone_locked: page={:016x} pfn={p:#x} order=3 migratetype=0 percpu_refill=0", 0xffff_ea00_0000_0000u64 + p as u64 * 64)), "{t}");
+    assert!(
+        t.contains(" kmalloc: call_site=") && t.contains("bytes_req=100 bytes_alloc=128"),
+        "{t}"
+    );
+    assert!(t.contains(" kfree: call_site="), "{t}");
+}

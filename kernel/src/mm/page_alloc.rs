@@ -58,6 +58,7 @@ use super::mmzone::*;
 use super::page::{PageFlag, Pfn, PAGE_FLAGS_CHECK_AT_FREE};
 use super::vmstat::VmEvent;
 use super::Mm;
+use crate::trace::{events as ev, trace};
 use std::sync::atomic::Ordering;
 
 pub const ALLOC_WMARK_MIN: u32 = WMARK_MIN as u32;
@@ -383,6 +384,14 @@ impl Mm {
         };
         let pfn = fa.free_area[co as usize].free_list[fmt as usize].head as usize;
         self.steal_suitable_fallback(fa, zone, pfn, co, start_mt, can_steal);
+        trace(&ev::MM_PAGE_ALLOC_EXTFRAG, |w| {
+            w.u64(8, pfn as u64)
+                .i32(16, order as i32)
+                .i32(20, co as i32)
+                .i32(24, start_mt as i32)
+                .i32(28, fmt as i32)
+                .i32(32, (zone.get_pageblock_migratetype(pfn) == start_mt) as i32);
+        });
         true
     }
 
@@ -458,6 +467,12 @@ impl Mm {
                         break;
                     };
                     self.take_free(zone, Some((pfn, 0)));
+                    trace(&ev::MM_PAGE_ALLOC_ZONE_LOCKED, |w| {
+                        w.u64(8, pfn as u64)
+                            .u32(16, 0)
+                            .i32(20, mt as i32)
+                            .i32(24, 1);
+                    });
                     self.mem_map[pfn].index.store(mt as u64, Ordering::Relaxed);
                     pcp.lists[mt as usize].push_tail(&self.mem_map, pfn);
                     pcp.count += 1;
@@ -478,6 +493,12 @@ impl Mm {
             None => self.__rmqueue(&mut fa, zone, order, mt, alloc_flags)?,
         };
         self.take_free(zone, Some((pfn, order)));
+        trace(&ev::MM_PAGE_ALLOC_ZONE_LOCKED, |w| {
+            w.u64(8, pfn as u64)
+                .u32(16, order)
+                .i32(20, mt as i32)
+                .i32(24, 0);
+        });
         Some(pfn)
     }
 
@@ -731,10 +752,18 @@ impl Mm {
         }
         let nid = preferred_nid % self.nodes.len();
         let highest = Self::gfp_zone(gfp);
-        if let Some(p) = self.get_page_from_freelist(gfp, order, ALLOC_WMARK_LOW, nid, highest) {
-            return Some(p);
-        }
-        self.__alloc_pages_slowpath(gfp, order, nid, highest)
+        let page = match self.get_page_from_freelist(gfp, order, ALLOC_WMARK_LOW, nid, highest) {
+            Some(p) => Some(p),
+            None => self.__alloc_pages_slowpath(gfp, order, nid, highest),
+        };
+        let mt = self.alloc_migratetype(gfp);
+        trace(&ev::MM_PAGE_ALLOC, |w| {
+            w.u64(8, page.map_or(u64::MAX, |p| p as u64))
+                .u32(16, order)
+                .u64(24, gfp.0 as u64)
+                .i32(32, mt as i32);
+        });
+        page
     }
 
     /// `__alloc_pages_slowpath()`.
@@ -999,6 +1028,9 @@ impl Mm {
         if bad {
             return false;
         }
+        trace(&ev::MM_PAGE_FREE, |w| {
+            w.u64(8, pfn as u64).u32(16, order);
+        });
         if let Some(po) = &self.page_owner {
             po.reset_page_owner(pfn, order);
         }
@@ -1024,6 +1056,9 @@ impl Mm {
                 left -= 1;
                 let mt =
                     MigrateType::from_u8(self.mem_map[pfn].index.load(Ordering::Relaxed) as u8);
+                trace(&ev::MM_PAGE_PCPU_DRAIN, |w| {
+                    w.u64(8, pfn as u64).u32(16, 0).i32(20, mt as i32);
+                });
                 self.mem_map[pfn].index.store(0, Ordering::Relaxed);
                 self.__free_one_page(&mut fa, zone, pfn, 0, mt);
             }

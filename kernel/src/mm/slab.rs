@@ -25,6 +25,7 @@
 use super::gfp::*;
 use super::page::{PageFlag, Pfn};
 use super::{page_address, Mm, MmError, PAGE_SIZE};
+use crate::trace::{events as ev, trace};
 use parking_lot::{Mutex, RwLock};
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
@@ -210,6 +211,19 @@ impl Mm {
 
     /// `kmem_cache_alloc()`: a direct-map address, or None.
     pub fn kmem_cache_alloc(&self, c: &KmemCache, gfp: Gfp) -> Option<u64> {
+        let obj = self.slab_alloc(c, gfp);
+        trace(&ev::KMEM_CACHE_ALLOC, |w| {
+            w.u64(8, 0)
+                .u64(16, obj.unwrap_or(0))
+                .u64(24, c.object_size as u64)
+                .u64(32, c.size as u64)
+                .u64(40, gfp.0 as u64)
+                .i32(48, -1);
+        });
+        obj
+    }
+
+    fn slab_alloc(&self, c: &KmemCache, gfp: Gfp) -> Option<u64> {
         let mut st = c.state.lock();
         if st.partial.is_empty() {
             drop(st);
@@ -249,6 +263,13 @@ impl Mm {
 
     /// `kmem_cache_free()`.
     pub fn kmem_cache_free(&self, c: &KmemCache, obj: u64) {
+        trace(&ev::KMEM_CACHE_FREE, |w| {
+            w.u64(8, 0).u64(16, obj).str(24, 32, &c.name);
+        });
+        self.slab_free(c, obj)
+    }
+
+    fn slab_free(&self, c: &KmemCache, obj: u64) {
         let Some(pfn) = self.virt_to_page(obj) else {
             self.slab_error(&format!(
                 "kmem_cache_free({}): bad address {obj:#x}",
@@ -378,6 +399,19 @@ impl Mm {
 
     /// `kmalloc()`.
     pub fn kmalloc(&self, size: usize, gfp: Gfp) -> Option<u64> {
+        let obj = self.__kmalloc(size, gfp);
+        trace(&ev::KMALLOC, |w| {
+            w.u64(8, 0)
+                .u64(16, obj.unwrap_or(0))
+                .u64(24, size as u64)
+                .u64(32, obj.map_or(0, |o| self.ksize(o)) as u64)
+                .u64(40, gfp.0 as u64)
+                .i32(48, -1);
+        });
+        obj
+    }
+
+    fn __kmalloc(&self, size: usize, gfp: Gfp) -> Option<u64> {
         if size == 0 {
             return Some(ZERO_SIZE_PTR);
         }
@@ -388,7 +422,7 @@ impl Mm {
             return self.alloc_pages(gfp | __GFP_COMP, order).map(page_address);
         }
         let c = self.kmalloc_caches().get(Self::kmalloc_index(size))?;
-        self.kmem_cache_alloc(c, gfp)
+        self.slab_alloc(c, gfp)
     }
 
     /// `kzalloc()`.
@@ -398,6 +432,9 @@ impl Mm {
 
     /// `kfree()`: NULL and ZERO_SIZE_PTR are ignored.
     pub fn kfree(&self, obj: u64) {
+        trace(&ev::KFREE, |w| {
+            w.u64(8, 0).u64(16, obj);
+        });
         if obj <= ZERO_SIZE_PTR {
             return;
         }
@@ -421,7 +458,7 @@ impl Mm {
             .get((id as usize).wrapping_sub(1))
             .and_then(|c| c.as_ref())
         {
-            Some(c) => self.kmem_cache_free(c, obj),
+            Some(c) => self.slab_free(c, obj),
             None => {
                 drop(caches);
                 self.slab_error(&format!("kfree: {obj:#x} in a destroyed cache"))
