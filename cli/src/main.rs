@@ -8,6 +8,9 @@ use kernel::init::kernel::{parse_size, BootConfig, ExitReason, NR_CPUS};
 use kernel::init::main::MIN_MEM_BYTES;
 use std::process::ExitCode;
 
+mod exp;
+mod page_owner_sort;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "usk",
@@ -23,6 +26,21 @@ struct Cli {
 enum Cmd {
     /// Boot a kernel: print the boot log, run init, power off.
     Boot(BootArgs),
+    /// Run a built-in experiment (`usk exp fragmentation [options]`).
+    Exp {
+        /// The experiment: fragmentation.
+        name: String,
+        /// Options of the experiment.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Fold a saved /sys/kernel/debug/page_owner like Linux's
+    /// tools/mm/page_owner_sort: `usk page_owner_sort [OPTIONS] <input> <output>`.
+    #[command(name = "page_owner_sort", disable_help_flag = true)]
+    PageOwnerSort {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 #[derive(Parser, Debug, Clone)]
@@ -53,6 +71,17 @@ struct BootArgs {
     /// trace_event=...) and write it as Chrome Trace Event JSON for Perfetto.
     #[arg(long = "trace-json", value_name = "FILE")]
     trace_json: Option<std::path::PathBuf>,
+    /// NUMA nodes to split memory into (1-64).
+    #[arg(long, default_value_t = 1, value_parser = parse_numa)]
+    numa: usize,
+}
+
+fn parse_numa(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if n == 0 || n > 64 {
+        return Err(format!("{n} is not in 1..=64"));
+    }
+    Ok(n)
 }
 
 fn parse_cpus(s: &str) -> Result<usize, String> {
@@ -87,6 +116,7 @@ fn boot(mut a: BootArgs) -> ExitCode {
         cmdline: a.cmdline,
         show: a.show,
         commands: a.exec,
+        numa_nodes: a.numa,
         ..Default::default()
     };
     match kernel::init::boot(cfg) {
@@ -121,6 +151,17 @@ fn exit_code(exit: ExitReason) -> ExitCode {
     }
 }
 
+/// Exit status of a tool: its error on one line, status 2.
+fn tool(r: Result<(), String>) -> ExitCode {
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("usk: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -139,6 +180,14 @@ fn main() -> ExitCode {
     };
     match cli.cmd {
         Some(Cmd::Boot(a)) => boot(a),
+        Some(Cmd::Exp { name, args }) => match name.as_str() {
+            "fragmentation" => tool(exp::fragmentation::main(&args)),
+            other => {
+                eprintln!("usk: no experiment named '{other}' (try: fragmentation)");
+                ExitCode::from(2)
+            }
+        },
+        Some(Cmd::PageOwnerSort { args }) => tool(page_owner_sort::main(&args)),
         None => boot(BootArgs::parse_from(["usk"])),
     }
 }

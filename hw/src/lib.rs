@@ -16,10 +16,12 @@ pub mod clock;
 pub mod console;
 pub mod irqchip;
 pub mod lapic_timer;
+pub mod physmem;
 pub mod timerq;
 
 pub use clock::Clock;
 pub use console::{ConsoleBackend, ConsoleDevice, MemoryConsole};
 pub use irqchip::{CpuKick, InterruptController, Vector};
 pub use lapic_timer::LapicTimer;
+pub use physmem::PhysMem;
 pub use timerq::TimerQueue;

@@ -22,6 +22,7 @@ pub mod init;
 pub mod kernel;
 #[path = "lib/mod.rs"]
 pub mod lib;
+pub mod mm;
 pub mod testing;
 pub mod trace;
 

@@ -55,6 +55,8 @@ pub struct BootConfig {
     pub commands: Vec<String>,
     /// What the console tty (/dev/console) is connected to.
     pub tty_console: hw::ConsoleBackend,
+    /// NUMA nodes memory is split into (`--numa N`).
+    pub numa_nodes: usize,
 }
 
 impl Default for BootConfig {
@@ -70,6 +72,7 @@ impl Default for BootConfig {
             show: Vec::new(),
             commands: Vec::new(),
             tty_console: hw::ConsoleBackend::Null,
+            numa_nodes: 1,
         }
     }
 }
@@ -167,6 +170,9 @@ pub struct Kernel {
     pub vfs: crate::fs::Vfs,
     pub tty: crate::drivers::tty::TtyDrivers,
 
+    // Memory management.
+    pub mm: crate::mm::Mm,
+
     // Life cycle.
     pub(crate) threads: Mutex<Vec<JoinHandle<()>>>,
     pub(crate) live_threads: Arc<std::sync::atomic::AtomicUsize>,
@@ -202,7 +208,7 @@ pub fn kernel() -> KernelRef {
 }
 
 impl Kernel {
-    pub(crate) fn new(cfg: &mut BootConfig) -> Self {
+    pub(crate) fn new(cfg: &mut BootConfig, mm: crate::mm::Mm) -> Self {
         let n = cfg.cpus;
         let cmdline = Cmdline::parse(&cfg.cmdline);
         let clock = Arc::new(if cfg.deterministic {
@@ -322,6 +328,7 @@ impl Kernel {
             debugfs: ProcFs::new(false),
             vfs: crate::fs::Vfs::new(),
             tty: crate::drivers::tty::TtyDrivers::new(std::mem::take(&mut cfg.tty_console)),
+            mm,
             threads: Mutex::new(Vec::new()),
             live_threads: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             halting: AtomicBool::new(false),

@@ -29,6 +29,9 @@ pub const MIN_MEM_BYTES: u64 = 16 << 20;
 pub enum BootError {
     Cpus(usize),
     Mem(u64),
+    /// The memory subsystem refused the configuration (bad `page_alloc=`,
+    /// too little memory for `--numa N`, host out of memory).
+    Mm(String),
 }
 
 impl std::fmt::Display for BootError {
@@ -42,6 +45,7 @@ impl std::fmt::Display for BootError {
                 "invalid memory size {m} bytes: must be at least {} MiB",
                 MIN_MEM_BYTES >> 20
             ),
+            BootError::Mm(e) => write!(f, "{e}"),
         }
     }
 }
@@ -74,7 +78,12 @@ pub fn boot(mut cfg: BootConfig) -> Result<BootOutcome, BootError> {
         return Err(BootError::Mem(cfg.mem_bytes));
     }
     crate::kernel::panic::install_panic_hook();
-    let k = Arc::new(Kernel::new(&mut cfg));
+    let mm = crate::mm::Mm::new(
+        &crate::mm::MmConfig::for_boot(cfg.mem_bytes, cfg.numa_nodes, cfg.cpus, &cfg.cmdline)
+            .map_err(|e| BootError::Mm(e.to_string()))?,
+    )
+    .map_err(|e| BootError::Mm(e.to_string()))?;
+    let k = Arc::new(Kernel::new(&mut cfg, mm));
     k.irqchip.set_kick(Arc::new(CpuKicker {
         kernel: Arc::downgrade(&k),
     }));
@@ -201,6 +210,7 @@ fn start_kernel() {
         super::kernel::RESERVED_PIDS + 1
     );
     crate::fs::proc::misc::proc_root_init(&k);
+    crate::mm::mm_init(&k);
     crate::trace::tracefs::tracefs_init(&k);
     rest_init(&k);
     cpu_startup_entry();
@@ -272,6 +282,7 @@ fn kernel_init() -> i32 {
     smp_init(&k);
     crate::kernel::softirq::spawn_ksoftirqd(&k);
     crate::kernel::workqueue::workqueue_init(&k);
+    crate::mm::vmscan::kswapd_run(&k);
     pr_info!("devtmpfs: initialized");
     if let Err(e) = crate::fs::vfs_caches_init(&k) {
         crate::kernel::panic::panic(&format!("VFS: Unable to mount root fs: {e}"));
@@ -289,6 +300,7 @@ fn kernel_init() -> i32 {
 fn kernel_power_off(k: &Kernel, code: i32) {
     crate::drivers::tty::console::console_shutdown();
     crate::kernel::workqueue::workqueue_shutdown(k);
+    crate::mm::vmscan::kswapd_stop(k);
     crate::kernel::rcu::tree::rcu_shutdown(k);
     crate::kernel::softirq::stop_ksoftirqd(k);
     if let Some(kd) = crate::kernel::kthread::kthreadd_task(k) {

@@ -47,6 +47,10 @@ pub const SELFTESTS: &[(&str, SelfTest)] = &[
         custom_wake_function,
     ),
     ("timers: fire in expiry order", timers_in_order),
+    (
+        "mm: buddy allocator, kmalloc, compaction, page_owner",
+        crate::mm::selftest::mm_selftest,
+    ),
     ("irq: shared lines reach every handler", shared_irq),
     (
         "tasklets: run once per schedule, never while disabled",

@@ -1,0 +1,186 @@
+//! The few things mm needs from the kernel core: which CPU and task we run
+//! on, a clock, and printk.
+//!
+//! On a kernel thread of a booted kernel these are the core's own:
+//! `smp_processor_id()`, `current`, `local_clock()`, printk into the
+//! kernel's log buffer, the core's call traces. The mm data structures can
+//! also be driven from a plain host thread (unit tests, `usk exp
+//! fragmentation`, benchmarks); there the CPU and task identity are
+//! thread-local values the caller sets ([`set_cpu`], [`set_current`]) and
+//! printk goes to the `Mm`'s own log buffer (and to stderr when
+//! `USK_MM_PRINTK` is set).
+//!
+//! Invariant: every function here is callable from any host thread and
+//! never panics.
+
+use std::cell::RefCell;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+thread_local! {
+    static CPU: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static CURRENT: RefCell<(i32, i32, String)> = const { RefCell::new((0, 0, String::new())) };
+}
+
+/// Binds the calling host thread to simulated CPU `cpu`.
+pub fn set_cpu(cpu: usize) {
+    CPU.with(|c| c.set(cpu));
+}
+
+#[inline]
+fn in_kernel() -> bool {
+    crate::kernel::sched::current::in_kernel_thread()
+}
+
+/// `smp_processor_id()` for mm's per-CPU data.
+#[inline]
+pub fn smp_processor_id() -> usize {
+    if in_kernel() {
+        crate::smp_processor_id()
+    } else {
+        CPU.with(|c| c.get())
+    }
+}
+
+/// `smp_processor_id()` folded into `0..len` (per-CPU arrays are sized by
+/// the boot CPU count); the division is only paid by a misconfigured
+/// caller, never on the fast path.
+#[inline]
+pub fn cpu_index(len: usize) -> usize {
+    let c = smp_processor_id();
+    if c < len {
+        c
+    } else {
+        c % len.max(1)
+    }
+}
+
+/// Sets the identity `current` has for page_owner and error reports.
+pub fn set_current(pid: i32, tgid: i32, comm: &str) {
+    CURRENT.with(|c| *c.borrow_mut() = (pid, tgid, comm.chars().take(15).collect()));
+}
+
+/// `(current->pid, current->tgid, current->comm)`; a thread nobody named is
+/// the boot task `swapper/N`.
+pub fn current() -> (i32, i32, String) {
+    if in_kernel() {
+        return crate::kernel::sched::current::with_current(|t| (t.pid, t.tgid, t.comm()));
+    }
+    CURRENT.with(|c| {
+        let c = c.borrow();
+        if c.2.is_empty() {
+            (0, 0, format!("swapper/{}", smp_processor_id()))
+        } else {
+            c.clone()
+        }
+    })
+}
+
+/// [`current`] with `comm` as Linux stores it: 16 NUL-padded bytes
+/// (no allocation on the boot-task path, which page_owner hits often).
+pub fn current_comm16() -> (i32, i32, [u8; 16]) {
+    let mut c = [0u8; 16];
+    if in_kernel() {
+        return crate::kernel::sched::current::with_current(|t| {
+            for (i, b) in t.comm().bytes().take(15).enumerate() {
+                c[i] = b;
+            }
+            (t.pid, t.tgid, c)
+        });
+    }
+    CURRENT.with(|cur| {
+        let cur = cur.borrow();
+        if cur.2.is_empty() {
+            let s = format!("swapper/{}", smp_processor_id());
+            for (i, b) in s.bytes().take(15).enumerate() {
+                c[i] = b;
+            }
+            (0, 0, c)
+        } else {
+            for (i, b) in cur.2.bytes().take(15).enumerate() {
+                c[i] = b;
+            }
+            (cur.0, cur.1, c)
+        }
+    })
+}
+
+/// `local_clock()`: nanoseconds since the first call in this process.
+pub fn local_clock() -> u64 {
+    if in_kernel() {
+        return crate::kernel::time::local_clock();
+    }
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_nanos() as u64
+}
+
+/// The kernel log ring that printk writes and dmesg reads.
+#[derive(Default)]
+pub struct Log {
+    buf: parking_lot::Mutex<String>,
+}
+
+/// Bytes of log kept (`CONFIG_LOG_BUF_SHIFT`=17).
+const LOG_BUF_LEN: usize = 1 << 17;
+
+impl Log {
+    /// printk at KERN_WARNING (bug reports, allocation failures).
+    pub fn printk(&self, text: &str) {
+        self.printk_level(crate::kernel::printk::KERN_WARNING, text)
+    }
+
+    /// printk at `level`: the kernel's log on a kernel thread, else ours.
+    pub fn printk_level(&self, level: u8, text: &str) {
+        if in_kernel() {
+            crate::kernel::printk::vprintk(level, format_args!("{text}"));
+            return;
+        }
+        if std::env::var_os("USK_MM_PRINTK").is_some() {
+            eprint!("{text}");
+        }
+        let mut b = self.buf.lock();
+        b.push_str(text);
+        if b.len() > LOG_BUF_LEN {
+            let cut = b.len() - LOG_BUF_LEN;
+            let cut = (cut..b.len())
+                .find(|&i| b.is_char_boundary(i))
+                .unwrap_or(b.len());
+            b.drain(..cut);
+        }
+    }
+    pub fn dmesg(&self) -> String {
+        self.buf.lock().clone()
+    }
+    pub fn clear(&self) {
+        self.buf.lock().clear();
+    }
+}
+
+/// `dump_stack()`'s "Call Trace:" block for the calling thread.
+pub fn call_trace() -> String {
+    if in_kernel() {
+        return crate::kernel::panic::call_trace();
+    }
+    let mut s = String::from("Call Trace:\n");
+    let mut n = 0;
+    backtrace::trace(|f| {
+        let ip = f.ip() as usize;
+        let mut name = None;
+        backtrace::resolve_frame(f, |sym| {
+            if name.is_none() {
+                name = sym
+                    .name()
+                    .map(|n| super::stackdepot::short_symbol(&n.to_string()));
+            }
+        });
+        if let Some(name) = name {
+            if !name.starts_with("backtrace") && !name.contains("call_trace") && name != "trace" {
+                let off = ip.wrapping_sub(f.symbol_address() as usize);
+                s.push_str(&format!(" {name}+{off:#x}\n"));
+                n += 1;
+            }
+        }
+        n < 24
+    });
+    s
+}

@@ -1,0 +1,1355 @@
+//! The zoned buddy allocator: Linux's mm/page_alloc.c, with grouping by
+//! mobility (seed 003, "Yet another approach to memory fragmentation").
+//!
+//! Mechanism. Each zone keeps `free_area[0..=10]`; a free block of order n is
+//! 2^n naturally aligned pages. Allocation takes the smallest block of order
+//! ≥ n and splits it (`expand`), putting the unused halves back; freeing
+//! merges a block with its buddy (pfn ^ 2^order) while the buddy is free and
+//! of the same order (`__free_one_page`). Order-0 pages go through per-CPU
+//! lists (`pcp`, batch/high) to keep the zone lock off the fast path.
+//! Watermarks (min/low/high, from `vm.min_free_kbytes`) and `lowmem_reserve`
+//! decide whether a zone may be used; the slow path drains the per-CPU lists,
+//! shrinks slab caches and runs direct compaction, then warns
+//! ("page allocation failure: order:N, mode:0x…") unless `__GFP_NOWARN`.
+//!
+//! Three grouping policies, chosen at boot with `page_alloc=`:
+//!
+//! * `vanilla` — no grouping (`page_group_by_mobility_disabled`): every
+//!   allocation and every pageblock is MIGRATE_UNMOVABLE, so one free list
+//!   per order. Unmovable pins land anywhere; this is the 2005 kernel that
+//!   managed 3 of 160 order-10 allocations in Mel Gorman's test.
+//! * `gorman2005` — the seed's design: `free_area_global`, a list of
+//!   MAX_ORDER-1 blocks, plus one `free_area` array per allocation type
+//!   (movable = USERRCLM, reclaimable = KERNRCLM, unmovable). An allocation
+//!   is served from its type's array; if that is empty a global block is
+//!   split, the block is tagged with the type and the unused part goes to the
+//!   type's array. Freed pages go to the array of their block's type and
+//!   coalesce there; a block that coalesces back to MAX_ORDER-1 returns to
+//!   the global list. Only when the global list is empty does an allocation
+//!   steal from another type's array (largest block first) — without
+//!   retagging the block, so the mix is remembered. No active freeing.
+//! * `pageblock` (default) — today's Linux: memory is tagged in order-9
+//!   pageblocks; per-type free lists in each `free_area`; when a type runs
+//!   dry `__rmqueue_fallback` walks the `fallbacks` table from the largest
+//!   order down, and `steal_suitable_fallback` claims the whole pageblock
+//!   when the request is large or enough of the block is free or compatible
+//!   (≥ half), else takes one page. `ALLOC_NOFRAGMENT` first tries to avoid
+//!   falling back at all below pageblock order. Compaction (compaction.rs)
+//!   adds the active freeing the seed says was missing.
+//!
+//! `pageblock` also keeps Linux's MIGRATE_HIGHATOMIC reserve: a pageblock
+//! that served a non-blocking high-order allocation is set aside (up to
+//! ~1 % of the zone) for later ones, and handed back before an allocation
+//! fails.
+//!
+//! Background reclaim (kswapd, woken below the low watermark) lives in
+//! vmscan.rs. Not modelled: CMA, memory hotplug, watermark boosting, LRU
+//! page reclaim (there is no page cache yet: direct reclaim and kswapd call
+//! the shrinkers instead).
+//!
+//! Invariants: every pfn of a zone is either free in exactly one buddy block
+//! (head has PG_buddy), on exactly one per-CPU list, allocated (refcount ≥ 1
+//! on the head), or reserved; `nr_free_pages` counts buddy pages only;
+//! the zone lock is never taken while holding another zone's lock, and a pcp
+//! lock may be held while taking the zone lock, never the reverse.
+
+use super::gfp::*;
+use super::mmzone::*;
+use super::page::{PageFlag, Pfn, PAGE_FLAGS_CHECK_AT_FREE};
+use super::vmstat::VmEvent;
+use super::Mm;
+use crate::trace::{events as ev, trace};
+use std::sync::atomic::Ordering;
+
+pub const ALLOC_WMARK_MIN: u32 = WMARK_MIN as u32;
+pub const ALLOC_WMARK_LOW: u32 = WMARK_LOW as u32;
+pub const ALLOC_WMARK_HIGH: u32 = WMARK_HIGH as u32;
+pub const ALLOC_NO_WATERMARKS: u32 = 0x04;
+pub const ALLOC_WMARK_MASK: u32 = ALLOC_NO_WATERMARKS - 1;
+pub const ALLOC_HARDER: u32 = 0x10;
+pub const ALLOC_HIGH: u32 = 0x20;
+pub const ALLOC_CPUSET: u32 = 0x40;
+pub const ALLOC_NOFRAGMENT: u32 = 0x100;
+
+/// `fallbacks[]` (mm/page_alloc.c).
+const FALLBACKS: [[MigrateType; 2]; MIGRATE_PCPTYPES] = [
+    [MigrateType::Reclaimable, MigrateType::Movable],
+    [MigrateType::Reclaimable, MigrateType::Unmovable],
+    [MigrateType::Unmovable, MigrateType::Movable],
+];
+
+/// What a successful allocation hands back: the head pfn.
+pub type PageRef = Pfn;
+
+impl Mm {
+    #[inline]
+    pub fn page_zone(&self, pfn: Pfn) -> &Zone {
+        let p = &self.mem_map[pfn];
+        &self.nodes[p.page_to_nid()].zones[p.page_zonenum()]
+    }
+
+    fn group_by_mobility(&self) -> bool {
+        self.policy != GroupingPolicy::Vanilla
+    }
+
+    /// The migrate type of an allocation under the current policy.
+    pub fn alloc_migratetype(&self, gfp: Gfp) -> MigrateType {
+        if self.group_by_mobility() {
+            gfp_migratetype(gfp)
+        } else {
+            MigrateType::Unmovable
+        }
+    }
+
+    // ---- free lists -------------------------------------------------------
+
+    #[inline]
+    fn set_buddy(&self, pfn: Pfn, order: u32, list: u8) {
+        let p = &self.mem_map[pfn];
+        p.private.store(order as u64, Ordering::Relaxed);
+        p.index.store(list as u64, Ordering::Relaxed);
+        p.__set(PageFlag::Buddy);
+    }
+
+    #[inline]
+    fn add_to_free_list(&self, fa: &mut FreeAreas, pfn: Pfn, order: u32, list: u8, tail: bool) {
+        fa.free_orders |= 1 << order;
+        self.set_buddy(pfn, order, list);
+        let l = fa.list(order as usize, list);
+        if tail {
+            l.push_tail(&self.mem_map, pfn);
+        } else {
+            l.push_head(&self.mem_map, pfn);
+        }
+        fa.free_area[order as usize].nr_free += 1;
+    }
+
+    #[inline]
+    fn del_page_from_free_list(&self, fa: &mut FreeAreas, pfn: Pfn, order: u32) {
+        let p = &self.mem_map[pfn];
+        let list = p.index.load(Ordering::Relaxed) as u8;
+        fa.list(order as usize, list).remove(&self.mem_map, pfn);
+        p.__clear(PageFlag::Buddy);
+        p.private.store(0, Ordering::Relaxed);
+        p.index.store(0, Ordering::Relaxed);
+        fa.free_area[order as usize].nr_free -= 1;
+        if fa.free_area[order as usize].nr_free == 0 {
+            fa.free_orders &= !(1 << order);
+        }
+    }
+
+    /// `move_to_free_list()`.
+    fn move_to_free_list(&self, fa: &mut FreeAreas, pfn: Pfn, order: u32, mt: MigrateType) {
+        self.del_page_from_free_list(fa, pfn, order);
+        self.add_to_free_list(fa, pfn, order, mt as u8, false);
+    }
+
+    /// The list a free block of `order` at `pfn` belongs on.
+    fn free_list_for(&self, order: u32, mt: MigrateType) -> u8 {
+        if self.policy == GroupingPolicy::Gorman2005 && order as usize == MAX_ORDER - 1 {
+            GLOBAL_LIST
+        } else {
+            mt as u8
+        }
+    }
+
+    /// `__free_one_page()`: merge with free buddies, then list the block.
+    pub(crate) fn __free_one_page(
+        &self,
+        fa: &mut FreeAreas,
+        zone: &Zone,
+        mut pfn: Pfn,
+        mut order: u32,
+        mt: MigrateType,
+    ) {
+        let mut mt = mt;
+        if self.policy == GroupingPolicy::Gorman2005 {
+            // free pages always return to the array of their block's type
+            mt = zone.get_pageblock_migratetype(pfn);
+        }
+        zone.mod_free_pages(1 << order);
+        while (order as usize) < MAX_ORDER - 1 {
+            let buddy = pfn ^ (1 << order);
+            if !page_is_buddy(&self.mem_map, zone, buddy, order) {
+                break;
+            }
+            self.del_page_from_free_list(fa, buddy, order);
+            pfn &= buddy;
+            order += 1;
+        }
+        // Heuristic from Linux: if the next-higher buddy is free, this block
+        // is likely to merge soon, so put it at the tail where it is less
+        // likely to be handed out.
+        let mut tail = false;
+        if (order as usize) < MAX_ORDER - 2 {
+            let buddy = pfn ^ (1 << order);
+            let combined = buddy & pfn;
+            let higher_buddy = combined ^ (1 << (order + 1));
+            tail =
+                zone.contains(buddy) && page_is_buddy(&self.mem_map, zone, higher_buddy, order + 1);
+        }
+        let list = self.free_list_for(order, mt);
+        self.add_to_free_list(fa, pfn, order, list, tail);
+    }
+
+    /// `expand()`: split a block of `high` down to `low`, listing the halves.
+    #[inline]
+    fn expand(&self, fa: &mut FreeAreas, pfn: Pfn, low: u32, mut high: u32, list: u8) {
+        while high > low {
+            high -= 1;
+            self.add_to_free_list(fa, pfn + (1 << high), high, list, false);
+        }
+    }
+
+    /// `__rmqueue_smallest()`.
+    fn __rmqueue_smallest(
+        &self,
+        fa: &mut FreeAreas,
+        zone: &Zone,
+        order: u32,
+        mt: MigrateType,
+    ) -> Option<Pfn> {
+        for o in order as usize..MAX_ORDER {
+            let head = fa.free_area[o].free_list[mt as usize].head;
+            if head != super::page::NIL {
+                let pfn = head as usize;
+                self.del_page_from_free_list(fa, pfn, o as u32);
+                self.expand(fa, pfn, order, o as u32, mt as u8);
+                return Some(pfn);
+            }
+        }
+        if self.policy == GroupingPolicy::Gorman2005 {
+            // split a block from free_area_global and give it to `mt`
+            let head = fa.global.head;
+            if head != super::page::NIL {
+                let pfn = head as usize;
+                self.del_page_from_free_list(fa, pfn, (MAX_ORDER - 1) as u32);
+                zone.set_pageblock_migratetype(pfn, mt);
+                self.expand(fa, pfn, order, (MAX_ORDER - 1) as u32, mt as u8);
+                return Some(pfn);
+            }
+        }
+        None
+    }
+
+    /// `can_steal_fallback()`.
+    fn can_steal_fallback(&self, order: u32, start_mt: MigrateType) -> bool {
+        order >= self.pageblock_order
+            || order >= self.pageblock_order / 2
+            || start_mt == MigrateType::Reclaimable
+            || start_mt == MigrateType::Unmovable
+            || !self.group_by_mobility()
+    }
+
+    /// `find_suitable_fallback()`.
+    fn find_suitable_fallback(
+        &self,
+        area: &FreeArea,
+        order: u32,
+        mt: MigrateType,
+        only_stealable: bool,
+    ) -> Option<(MigrateType, bool)> {
+        if area.nr_free == 0 {
+            return None;
+        }
+        let mut can_steal = false;
+        for &fmt in &FALLBACKS[mt as usize] {
+            if area.free_list[fmt as usize].is_empty() {
+                continue;
+            }
+            if self.can_steal_fallback(order, mt) {
+                can_steal = true;
+            }
+            if !only_stealable || can_steal {
+                return Some((fmt, can_steal));
+            }
+        }
+        None
+    }
+
+    /// `move_freepages_block()`: move every free page of the pageblock
+    /// containing `pfn` to `mt`'s lists; returns (free, movable) page counts.
+    fn move_freepages_block(
+        &self,
+        fa: &mut FreeAreas,
+        zone: &Zone,
+        pfn: Pfn,
+        mt: MigrateType,
+    ) -> (usize, usize) {
+        let nr = 1usize << self.pageblock_order;
+        let start = (pfn & !(nr - 1)).max(zone.zone_start_pfn);
+        let end = ((pfn & !(nr - 1)) + nr).min(zone.zone_end_pfn());
+        let (mut free, mut movable) = (0, 0);
+        let mut p = start;
+        while p < end {
+            let page = &self.mem_map[p];
+            if page.test(PageFlag::Buddy) {
+                let order = page.buddy_order();
+                self.move_to_free_list(fa, p, order, mt);
+                p += 1 << order;
+                free += 1 << order;
+                continue;
+            }
+            if page.test(PageFlag::Lru) || page.page_movable() {
+                movable += 1;
+            }
+            p += 1;
+        }
+        (free, movable)
+    }
+
+    /// `steal_suitable_fallback()`.
+    fn steal_suitable_fallback(
+        &self,
+        fa: &mut FreeAreas,
+        zone: &Zone,
+        pfn: Pfn,
+        current_order: u32,
+        start_type: MigrateType,
+        whole_block: bool,
+    ) {
+        let old_block_type = zone.get_pageblock_migratetype(pfn);
+        if current_order >= self.pageblock_order {
+            // change_pageblock_range()
+            let nr_blocks = 1usize << (current_order - self.pageblock_order);
+            for i in 0..nr_blocks {
+                zone.set_pageblock_migratetype(pfn + (i << self.pageblock_order), start_type);
+            }
+            self.move_to_free_list(fa, pfn, current_order, start_type);
+            return;
+        }
+        if whole_block {
+            let (free_pages, movable_pages) = self.move_freepages_block(fa, zone, pfn, start_type);
+            let alike = if start_type == MigrateType::Movable {
+                movable_pages
+            } else if old_block_type == MigrateType::Movable {
+                (1usize << self.pageblock_order).saturating_sub(free_pages + movable_pages)
+            } else {
+                0
+            };
+            if free_pages > 0 {
+                if free_pages + alike >= (1 << (self.pageblock_order - 1))
+                    || !self.group_by_mobility()
+                {
+                    zone.set_pageblock_migratetype(pfn, start_type);
+                }
+                return;
+            }
+        }
+        self.move_to_free_list(fa, pfn, current_order, start_type);
+    }
+
+    /// `__rmqueue_fallback()` (pageblock policy).
+    fn __rmqueue_fallback(
+        &self,
+        fa: &mut FreeAreas,
+        zone: &Zone,
+        order: u32,
+        start_mt: MigrateType,
+        alloc_flags: u32,
+    ) -> bool {
+        let mut min_order = order;
+        if order < self.pageblock_order && alloc_flags & ALLOC_NOFRAGMENT != 0 {
+            min_order = self.pageblock_order;
+        }
+        let mut found = None;
+        let mut o = MAX_ORDER as i64 - 1;
+        while o >= min_order as i64 {
+            let co = o as u32;
+            if let Some((fmt, can_steal)) =
+                self.find_suitable_fallback(&fa.free_area[co as usize], co, start_mt, false)
+            {
+                if !can_steal && start_mt == MigrateType::Movable && co > order {
+                    // find_smallest: don't break up large blocks for movable
+                    for so in order as usize..MAX_ORDER {
+                        if let Some((fmt2, cs2)) = self.find_suitable_fallback(
+                            &fa.free_area[so],
+                            so as u32,
+                            start_mt,
+                            false,
+                        ) {
+                            found = Some((so as u32, fmt2, cs2));
+                            break;
+                        }
+                    }
+                } else {
+                    found = Some((co, fmt, can_steal));
+                }
+                break;
+            }
+            o -= 1;
+        }
+        let Some((co, fmt, can_steal)) = found else {
+            return false;
+        };
+        let pfn = fa.free_area[co as usize].free_list[fmt as usize].head as usize;
+        self.steal_suitable_fallback(fa, zone, pfn, co, start_mt, can_steal);
+        trace(&ev::MM_PAGE_ALLOC_EXTFRAG, |w| {
+            w.u64(8, pfn as u64)
+                .i32(16, order as i32)
+                .i32(20, co as i32)
+                .i32(24, start_mt as i32)
+                .i32(28, fmt as i32)
+                .i32(32, (zone.get_pageblock_migratetype(pfn) == start_mt) as i32);
+        });
+        true
+    }
+
+    /// gorman2005's fallback: with the global list empty, take the largest
+    /// block from another type's array without retagging its block.
+    fn __rmqueue_gorman_fallback(
+        &self,
+        fa: &mut FreeAreas,
+        zone: &Zone,
+        order: u32,
+        mt: MigrateType,
+    ) -> Option<Pfn> {
+        for o in (order as usize..MAX_ORDER).rev() {
+            for &fmt in &FALLBACKS[mt as usize] {
+                let head = fa.free_area[o].free_list[fmt as usize].head;
+                if head != super::page::NIL {
+                    let pfn = head as usize;
+                    self.del_page_from_free_list(fa, pfn, o as u32);
+                    let block_mt = zone.get_pageblock_migratetype(pfn);
+                    self.expand(fa, pfn, order, o as u32, block_mt as u8);
+                    return Some(pfn);
+                }
+            }
+        }
+        None
+    }
+
+    /// `__rmqueue()`: the zone lock is held.
+    pub(crate) fn __rmqueue(
+        &self,
+        fa: &mut FreeAreas,
+        zone: &Zone,
+        order: u32,
+        mt: MigrateType,
+        alloc_flags: u32,
+    ) -> Option<Pfn> {
+        loop {
+            if let Some(p) = self.__rmqueue_smallest(fa, zone, order, mt) {
+                return Some(p);
+            }
+            match self.policy {
+                GroupingPolicy::Vanilla => return None,
+                GroupingPolicy::Gorman2005 => {
+                    return self.__rmqueue_gorman_fallback(fa, zone, order, mt)
+                }
+                GroupingPolicy::Pageblock => {
+                    if !self.__rmqueue_fallback(fa, zone, order, mt, alloc_flags) {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn take_free(&self, zone: &Zone, pfn_order: Option<(Pfn, u32)>) {
+        if let Some((_, order)) = pfn_order {
+            zone.mod_free_pages(-(1 << order));
+        }
+    }
+
+    /// `rmqueue()`: one block from `zone`, via the per-CPU lists for order 0.
+    fn rmqueue(&self, zone: &Zone, order: u32, mt: MigrateType, alloc_flags: u32) -> Option<Pfn> {
+        if order == 0 && (mt as usize) < MIGRATE_PCPTYPES {
+            let cpu = super::glue::cpu_index(zone.pcp.len());
+            let mut pcp = zone.pcp[cpu].lock();
+            if pcp.lists[mt as usize].is_empty() {
+                // rmqueue_bulk()
+                let batch = pcp.batch.max(1);
+                let mut fa = zone.lock_zone();
+                for _ in 0..batch {
+                    let Some(pfn) = self.__rmqueue(&mut fa, zone, 0, mt, alloc_flags) else {
+                        break;
+                    };
+                    self.take_free(zone, Some((pfn, 0)));
+                    trace(&ev::MM_PAGE_ALLOC_ZONE_LOCKED, |w| {
+                        w.u64(8, pfn as u64)
+                            .u32(16, 0)
+                            .i32(20, mt as i32)
+                            .i32(24, 1);
+                    });
+                    self.mem_map[pfn].index.store(mt as u64, Ordering::Relaxed);
+                    pcp.lists[mt as usize].push_tail(&self.mem_map, pfn);
+                    pcp.count += 1;
+                }
+            }
+            let pfn = pcp.lists[mt as usize].pop_head(&self.mem_map)?;
+            pcp.count -= 1;
+            return Some(pfn);
+        }
+        let mut fa = zone.lock_zone();
+        let mut pfn = None;
+        if alloc_flags & ALLOC_HARDER != 0 && self.policy == GroupingPolicy::Pageblock {
+            // a non-blocking high-order request may use the reserve
+            pfn = self.__rmqueue_smallest(&mut fa, zone, order, MigrateType::HighAtomic);
+        }
+        let pfn = match pfn {
+            Some(p) => p,
+            None => self.__rmqueue(&mut fa, zone, order, mt, alloc_flags)?,
+        };
+        self.take_free(zone, Some((pfn, order)));
+        trace(&ev::MM_PAGE_ALLOC_ZONE_LOCKED, |w| {
+            w.u64(8, pfn as u64)
+                .u32(16, order)
+                .i32(20, mt as i32)
+                .i32(24, 0);
+        });
+        Some(pfn)
+    }
+
+    /// `reserve_highatomic_pageblock()`: after a successful high-order
+    /// non-blocking allocation, set its pageblock aside (up to ~1 % of the
+    /// zone) so later atomic high-order requests still find free blocks.
+    fn reserve_highatomic_pageblock(&self, pfn: Pfn, zone: &Zone) {
+        let pb = 1usize << self.pageblock_order;
+        let max_managed = zone.managed() / 100 + pb;
+        if zone.nr_reserved_highatomic.load(Ordering::Relaxed) >= max_managed {
+            return;
+        }
+        let mut fa = zone.lock_zone();
+        let reserved = zone.nr_reserved_highatomic.load(Ordering::Relaxed);
+        if reserved >= max_managed {
+            return;
+        }
+        let mt = zone.get_pageblock_migratetype(pfn);
+        if mt != MigrateType::HighAtomic && mt != MigrateType::Isolate {
+            zone.nr_reserved_highatomic
+                .store(reserved + pb, Ordering::Relaxed);
+            zone.set_pageblock_migratetype(pfn, MigrateType::HighAtomic);
+            self.move_freepages_block(&mut fa, zone, pfn, MigrateType::HighAtomic);
+        }
+    }
+
+    /// `unreserve_highatomic_pageblock()`: when an allocation is about to
+    /// fail, give reserved pageblocks back to the requested type.
+    fn unreserve_highatomic_pageblock(&self, mt: MigrateType, force: bool) -> bool {
+        let pb = 1usize << self.pageblock_order;
+        for z in self.nodes.iter().flat_map(|n| n.zones.iter()) {
+            let reserved = z.nr_reserved_highatomic.load(Ordering::Relaxed);
+            if reserved == 0 || (!force && reserved <= pb) {
+                continue;
+            }
+            let mut fa = z.lock_zone();
+            for o in 0..MAX_ORDER {
+                let head = fa.free_area[o].free_list[MigrateType::HighAtomic as usize].head;
+                if head == super::page::NIL {
+                    continue;
+                }
+                let pfn = head as usize;
+                if z.get_pageblock_migratetype(pfn) == MigrateType::HighAtomic {
+                    let r = z.nr_reserved_highatomic.load(Ordering::Relaxed);
+                    z.nr_reserved_highatomic
+                        .store(r.saturating_sub(pb), Ordering::Relaxed);
+                }
+                z.set_pageblock_migratetype(pfn, mt);
+                self.move_freepages_block(&mut fa, z, pfn, mt);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// `__zone_watermark_ok()`.
+    pub fn zone_watermark_ok(
+        &self,
+        z: &Zone,
+        order: u32,
+        mark: usize,
+        highest_zoneidx: usize,
+        alloc_flags: u32,
+    ) -> bool {
+        let free = z.free_pages() - ((1i64 << order) - 1);
+        let mut min = mark as i64;
+        if alloc_flags & ALLOC_HIGH != 0 {
+            min -= min / 2;
+        }
+        if alloc_flags & ALLOC_HARDER != 0 {
+            min -= min / 4;
+        }
+        if free <= min + z.lowmem_reserve[highest_zoneidx].load(Ordering::Relaxed) as i64 {
+            return false;
+        }
+        if order == 0 {
+            return true;
+        }
+        // any free block of a suitable order? (MIGRATE_ISOLATE lists are
+        // never populated in usk, so every free block counts)
+        z.free_orders.load(Ordering::Relaxed) >> order != 0
+    }
+
+    /// `gfp_zone()`.
+    fn gfp_zone(gfp: Gfp) -> usize {
+        if gfp.intersects(__GFP_DMA) {
+            ZoneType::Dma as usize
+        } else if gfp.contains(__GFP_MOVABLE | __GFP_HIGHMEM) {
+            ZoneType::Movable as usize
+        } else {
+            ZoneType::Normal as usize
+        }
+    }
+
+    /// The zonelist: the preferred node's zones from `highest` down, then
+    /// the other nodes' (ZONELIST_FALLBACK, node order).
+    fn zonelist(&self, nid: usize, highest: usize) -> impl Iterator<Item = &Zone> {
+        let n = self.nodes.len();
+        (0..n).flat_map(move |i| {
+            let j = nid + i;
+            let node = &self.nodes[if j >= n { j - n } else { j }];
+            (0..=highest).rev().map(move |z| &node.zones[z])
+        })
+    }
+
+    /// `get_page_from_freelist()`.
+    fn get_page_from_freelist(
+        &self,
+        gfp: Gfp,
+        order: u32,
+        mut alloc_flags: u32,
+        nid: usize,
+        highest: usize,
+    ) -> Option<Pfn> {
+        let mt = self.alloc_migratetype(gfp);
+        // alloc_flags_nofragment(): only worth it when a lower zone exists
+        if self.policy == GroupingPolicy::Pageblock
+            && highest == ZoneType::Normal as usize
+            && self.nodes[nid].zones[ZoneType::Dma as usize].populated()
+        {
+            alloc_flags |= ALLOC_NOFRAGMENT;
+        }
+        loop {
+            let no_fallback = alloc_flags & ALLOC_NOFRAGMENT != 0;
+            for z in self.zonelist(nid, highest) {
+                if !z.populated() {
+                    continue;
+                }
+                if no_fallback && self.nodes.len() > 1 && z.node != nid {
+                    // try the local node without fragmenting first
+                    break;
+                }
+                if alloc_flags & ALLOC_NO_WATERMARKS == 0 {
+                    let mark = z.wmark((alloc_flags & ALLOC_WMARK_MASK) as usize);
+                    if !self.zone_watermark_ok(z, order, mark, highest, alloc_flags) {
+                        continue;
+                    }
+                }
+                if let Some(pfn) = self.rmqueue(z, order, mt, alloc_flags) {
+                    self.prep_new_page(pfn, order, gfp, nid, z);
+                    if order > 0
+                        && alloc_flags & ALLOC_HARDER != 0
+                        && self.policy == GroupingPolicy::Pageblock
+                    {
+                        self.reserve_highatomic_pageblock(pfn, z);
+                    }
+                    return Some(pfn);
+                }
+            }
+            if no_fallback {
+                alloc_flags &= !ALLOC_NOFRAGMENT;
+                continue;
+            }
+            return None;
+        }
+    }
+
+    /// `prep_new_page()`.
+    fn prep_new_page(&self, pfn: Pfn, order: u32, gfp: Gfp, nid: usize, z: &Zone) {
+        let n = 1usize << order;
+        for i in 0..n {
+            let p = &self.mem_map[pfn + i];
+            p._mapcount.store(-1, Ordering::Relaxed);
+            p.mapping.store(0, Ordering::Relaxed);
+            p.index.store(0, Ordering::Relaxed);
+            p.private.store(0, Ordering::Relaxed);
+            p.compound_head.store(0, Ordering::Relaxed);
+            if gfp.intersects(__GFP_ZERO) {
+                // an index in range by construction; cannot fail
+                let _ = self.physmem.zero_frame(pfn + i);
+            }
+        }
+        self.mem_map[pfn]._refcount.store(1, Ordering::Release);
+        if order > 0 && gfp.intersects(__GFP_COMP) {
+            // prep_compound_page()
+            self.mem_map[pfn].__set(PageFlag::Head);
+            self.mem_map[pfn + 1]
+                .private
+                .store(order as u64, Ordering::Relaxed);
+            for i in 1..n {
+                self.mem_map[pfn + i]
+                    .compound_head
+                    .store(pfn as u64 + 1, Ordering::Release);
+            }
+        }
+        self.events.count(
+            VmEvent::PGALLOC_DMA as usize + z.zone_type as usize,
+            n as u64,
+        );
+        // zone_statistics()
+        if self.nodes.len() == 1 {
+            // numa_hit and numa_local are the same event on one node
+            self.events.count_numa(0, super::vmstat::NUMA_HIT);
+        } else {
+            let local = z.node == super::glue::cpu_index(self.nodes.len());
+            if z.node == nid {
+                self.events.count_numa(z.node, super::vmstat::NUMA_HIT);
+            } else {
+                self.events.count_numa(z.node, super::vmstat::NUMA_MISS);
+                self.events.count_numa(nid, super::vmstat::NUMA_FOREIGN);
+            }
+            self.events.count_numa(
+                z.node,
+                if local {
+                    super::vmstat::NUMA_LOCAL
+                } else {
+                    super::vmstat::NUMA_OTHER
+                },
+            );
+        }
+        if let Some(po) = &self.page_owner {
+            po.set_page_owner(self, pfn, order, gfp);
+        }
+    }
+
+    /// `gfp_to_alloc_flags()`.
+    fn gfp_to_alloc_flags(gfp: Gfp) -> u32 {
+        let mut f = ALLOC_WMARK_MIN | ALLOC_CPUSET;
+        if gfp.intersects(__GFP_HIGH) {
+            f |= ALLOC_HIGH;
+        }
+        if !gfp.intersects(__GFP_DIRECT_RECLAIM) && !gfp.intersects(__GFP_NOMEMALLOC) {
+            f |= ALLOC_HARDER;
+        }
+        if gfp.intersects(__GFP_MEMALLOC) {
+            f |= ALLOC_NO_WATERMARKS;
+        }
+        f
+    }
+
+    /// `__alloc_pages()`: the allocator's entry point. Returns the head pfn.
+    pub fn __alloc_pages(&self, gfp: Gfp, order: u32, preferred_nid: usize) -> Option<Pfn> {
+        if order as usize >= MAX_ORDER {
+            if !gfp.intersects(__GFP_NOWARN) {
+                self.warn(&format!(
+                    "__alloc_pages: order {order} > MAX_ORDER-1 ({})",
+                    MAX_ORDER - 1
+                ));
+            }
+            return None;
+        }
+        if gfp.0 & !__GFP_BITS_MASK != 0 {
+            self.warn(&format!("__alloc_pages: invalid gfp mask {:#x}", gfp.0));
+            return None;
+        }
+        // might_sleep_if(gfp & __GFP_DIRECT_RECLAIM): a sleeping allocation
+        // from atomic context is reported as Linux reports it
+        if gfp.intersects(__GFP_DIRECT_RECLAIM) && crate::kernel::sched::current::in_kernel_thread()
+        {
+            crate::kernel::panic::might_sleep();
+        }
+        let nid = preferred_nid % self.nodes.len();
+        let highest = Self::gfp_zone(gfp);
+        let page = match self.get_page_from_freelist(gfp, order, ALLOC_WMARK_LOW, nid, highest) {
+            Some(p) => Some(p),
+            None => self.__alloc_pages_slowpath(gfp, order, nid, highest),
+        };
+        let mt = self.alloc_migratetype(gfp);
+        trace(&ev::MM_PAGE_ALLOC, |w| {
+            w.u64(8, page.map_or(u64::MAX, |p| p as u64))
+                .u32(16, order)
+                .u64(24, gfp.0 as u64)
+                .i32(32, mt as i32);
+        });
+        page
+    }
+
+    /// `__alloc_pages_slowpath()`.
+    fn __alloc_pages_slowpath(
+        &self,
+        gfp: Gfp,
+        order: u32,
+        nid: usize,
+        highest: usize,
+    ) -> Option<Pfn> {
+        let alloc_flags = Self::gfp_to_alloc_flags(gfp);
+        if gfp.intersects(__GFP_KSWAPD_RECLAIM) {
+            self.wakeup_kswapd(nid, order);
+        }
+        if let Some(p) = self.get_page_from_freelist(gfp, order, alloc_flags, nid, highest) {
+            return Some(p);
+        }
+        let can_direct_reclaim = gfp.intersects(__GFP_DIRECT_RECLAIM);
+        // pages parked on per-CPU lists cannot merge: give them back
+        self.drain_all_pages();
+        if let Some(p) = self.get_page_from_freelist(gfp, order, alloc_flags, nid, highest) {
+            return Some(p);
+        }
+        if can_direct_reclaim {
+            let costly = order > PAGE_ALLOC_COSTLY_ORDER;
+            let retries = if costly && !gfp.intersects(__GFP_RETRY_MAYFAIL) {
+                1
+            } else {
+                3
+            };
+            for _ in 0..retries {
+                // direct reclaim: there is no LRU yet; shrink slab caches
+                self.events
+                    .count(VmEvent::ALLOCSTALL_DMA as usize + highest, 1);
+                if self.shrink_slab(1 << order.max(5)) > 0 {
+                    self.drain_all_pages();
+                    if let Some(p) =
+                        self.get_page_from_freelist(gfp, order, alloc_flags, nid, highest)
+                    {
+                        return Some(p);
+                    }
+                }
+                if order > 0 {
+                    if let Some(p) =
+                        self.__alloc_pages_direct_compact(gfp, order, alloc_flags, nid, highest)
+                    {
+                        return Some(p);
+                    }
+                }
+                if gfp.intersects(__GFP_NORETRY) {
+                    break;
+                }
+            }
+        }
+        // last resort before failing: hand the high-atomic reserve back
+        if self.policy == GroupingPolicy::Pageblock
+            && self.unreserve_highatomic_pageblock(self.alloc_migratetype(gfp), true)
+        {
+            if let Some(p) = self.get_page_from_freelist(gfp, order, alloc_flags, nid, highest) {
+                return Some(p);
+            }
+        }
+        if !gfp.intersects(__GFP_NOWARN) {
+            self.warn_alloc(gfp, order);
+        }
+        None
+    }
+
+    /// `__alloc_pages_direct_compact()`.
+    fn __alloc_pages_direct_compact(
+        &self,
+        gfp: Gfp,
+        order: u32,
+        alloc_flags: u32,
+        nid: usize,
+        highest: usize,
+    ) -> Option<Pfn> {
+        if !self.compaction_enabled() {
+            return None;
+        }
+        self.events.count_ev(VmEvent::COMPACTSTALL, 1);
+        let zones: Vec<&Zone> = self
+            .zonelist(nid, highest)
+            .filter(|z| z.populated())
+            .collect();
+        for z in zones {
+            let r = self.compact_zone_order(z, order, gfp, highest);
+            if r == super::compaction::CompactResult::Success {
+                self.drain_all_pages();
+                if let Some(p) = self.get_page_from_freelist(gfp, order, alloc_flags, nid, highest)
+                {
+                    self.events.count_ev(VmEvent::COMPACTSUCCESS, 1);
+                    return Some(p);
+                }
+            }
+        }
+        self.events.count_ev(VmEvent::COMPACTFAIL, 1);
+        None
+    }
+
+    /// `warn_alloc()`: the "page allocation failure" report.
+    fn warn_alloc(&self, gfp: Gfp, order: u32) {
+        let (pid, _, comm) = super::glue::current();
+        let mut s = format!(
+            "{comm}: page allocation failure: order:{order}, mode:{:#x}({}), nodemask=(null)\n",
+            gfp.0,
+            format_gfp(gfp)
+        );
+        s.push_str(&format!(
+            "CPU: {} PID: {pid} Comm: {comm} Not tainted\n",
+            super::glue::smp_processor_id()
+        ));
+        s.push_str(&super::glue::call_trace());
+        s.push_str(&self.show_free_areas());
+        self.log.printk(&s);
+    }
+
+    /// `show_free_areas()`' per-zone buddy summary ("Node 0 Normal: 3*4kB (UM) … = 12kB").
+    pub fn show_free_areas(&self) -> String {
+        use super::vmstat::*;
+        let g = |i| self.global_node_stat(i).max(0);
+        let pcp_pages = self.nr_pcp_pages();
+        let mut s = format!(
+            "Mem-Info:\nactive_anon:0 inactive_anon:0 isolated_anon:0\n active_file:0 inactive_file:0 isolated_file:0\n unevictable:0 dirty:{} writeback:{}\n slab_reclaimable:{} slab_unreclaimable:{}\n mapped:{} shmem:{} pagetables:{} bounce:0\n free:{} free_pcp:{} free_cma:0\n",
+            g(NR_DIRTY),
+            g(NR_WRITEBACK),
+            g(NR_SLAB_RECLAIMABLE_B) >> 12,
+            g(NR_SLAB_UNRECLAIMABLE_B) >> 12,
+            g(NR_MAPPED),
+            g(NR_SHMEM),
+            g(NR_PAGETABLE),
+            self.nr_free_pages(),
+            pcp_pages
+        );
+        for n in &self.nodes {
+            for z in n.zones.iter().filter(|z| z.populated()) {
+                let zone_pcp: usize = z.pcp.iter().map(|p| p.lock().count).sum();
+                let local_pcp = z.pcp[super::glue::cpu_index(z.pcp.len())].lock().count;
+                s.push_str(&format!(
+                    "Node {} {} free:{}kB min:{}kB low:{}kB high:{}kB reserved_highatomic:{}KB active_anon:0kB inactive_anon:0kB active_file:0kB inactive_file:0kB unevictable:0kB writepending:0kB present:{}kB managed:{}kB mlocked:0kB bounce:0kB free_pcp:{}kB local_pcp:{}kB free_cma:0kB\n",
+                    n.node_id,
+                    z.name,
+                    z.free_pages().max(0) * 4,
+                    z.wmark(WMARK_MIN) * 4,
+                    z.wmark(WMARK_LOW) * 4,
+                    z.wmark(WMARK_HIGH) * 4,
+                    z.nr_reserved_highatomic.load(Ordering::Relaxed) * 4,
+                    z.present_pages * 4,
+                    z.managed() * 4,
+                    zone_pcp * 4,
+                    local_pcp * 4
+                ));
+                s.push_str("lowmem_reserve[]:");
+                for r in z.lowmem_reserve.iter() {
+                    s.push_str(&format!(" {}", r.load(Ordering::Relaxed)));
+                }
+                s.push('\n');
+            }
+            for z in n.zones.iter().filter(|z| z.populated()) {
+                let snap = self.zone_snapshot(z);
+                s.push_str(&format!("Node {} {}: ", n.node_id, z.name));
+                let mut total = 0u64;
+                for o in 0..MAX_ORDER {
+                    let nr = snap.nr_free[o];
+                    total += (nr as u64) << (o + 2);
+                    s.push_str(&format!("{}*{}kB ", nr, 4u64 << o));
+                    if nr > 0 {
+                        let types: String = MigrateType::ALL
+                            .iter()
+                            .filter(|t| snap.by_type[**t as usize][o] > 0)
+                            .map(|t| t.letter())
+                            .collect();
+                        s.push_str(&format!("({types}) "));
+                    }
+                }
+                s.push_str(&format!("= {total}kB\n"));
+            }
+        }
+        let ram = self.mem_map.len() as u64;
+        s.push_str(&format!(
+            "{} total pagecache pages\n0 pages in swap cache\nFree swap  = 0kB\nTotal swap = 0kB\n{ram} pages RAM\n0 pages HighMem/MovableOnly\n{} pages reserved\n",
+            g(NR_FILE_PAGES),
+            ram - self.totalram_pages()
+        ));
+        s
+    }
+
+    pub(crate) fn warn(&self, what: &str) {
+        let (pid, _, comm) = super::glue::current();
+        self.log.printk(&format!(
+            "------------[ cut here ]------------\nWARNING: CPU: {} PID: {pid} at mm/page_alloc.c {what}\nComm: {comm}\n{}---[ end trace ]---\n",
+            super::glue::smp_processor_id(),
+            super::glue::call_trace()
+        ));
+    }
+
+    // ---- freeing ----------------------------------------------------------
+
+    /// `bad_page()`: report and quarantine a page that fails the free checks.
+    fn bad_page(&self, pfn: Pfn, reason: &str) {
+        let (pid, _, comm) = super::glue::current();
+        let p = &self.mem_map[pfn];
+        let flags = p.flags.load(Ordering::Relaxed);
+        let s = format!(
+            "BUG: Bad page state in process {comm}  pfn:{pfn:05x}\npage:{:#018x} refcount:{} mapcount:{} mapping:{:016x} index:{:#x} pfn:{pfn:#x}\nflags: {}\npage dumped because: {reason}\nCPU: {} PID: {pid} Comm: {comm} Tainted: G    B\n{}Disabling lock debugging due to kernel taint\n",
+            super::page_address(pfn),
+            p.page_ref_count(),
+            p.page_mapcount(),
+            p.mapping.load(Ordering::Relaxed),
+            p.index.load(Ordering::Relaxed),
+            super::page::format_page_flags(flags),
+            super::glue::smp_processor_id(),
+            super::glue::call_trace(),
+        );
+        self.log.printk(&s);
+        self.tainted_bad_page.store(true, Ordering::Relaxed);
+        // Leave the page out of the allocator ("page_mapcount_reset" and leak
+        // it): it is neither free nor handed out again.
+        p._mapcount.store(-1, Ordering::Relaxed);
+    }
+
+    /// `free_pages_prepare()`: checks and clears a block being freed.
+    /// Returns false if the block must not go back to the free lists.
+    fn free_pages_prepare(&self, pfn: Pfn, order: u32) -> bool {
+        let n = 1usize << order;
+        let slab = 1u64 << PageFlag::Slab as u32;
+        let mut bad = false;
+        // one pass: check each page (the common, clean case is a single
+        // test) and clear it; a bad page is reported and the block kept out
+        for (i, p) in self.mem_map[pfn..pfn + n].iter().enumerate() {
+            let flags = p.flags.load(Ordering::Relaxed);
+            let mapcount = p._mapcount.load(Ordering::Relaxed);
+            let mapping = p.mapping.load(Ordering::Relaxed);
+            let refs = if i == 0 { p.page_ref_count() } else { 0 };
+            let bad_flags = flags & PAGE_FLAGS_CHECK_AT_FREE & !slab;
+            if mapcount != -1 || (mapping != 0 && flags & slab == 0) || refs != 0 || bad_flags != 0
+            {
+                let reason = if mapcount != -1 {
+                    "nonzero mapcount"
+                } else if mapping != 0 && flags & slab == 0 {
+                    "non-NULL mapping"
+                } else if refs != 0 {
+                    "nonzero _refcount"
+                } else {
+                    "PAGE_FLAGS_CHECK_AT_FREE flag(s) set"
+                };
+                self.bad_page(pfn + i, reason);
+                bad = true;
+                continue;
+            }
+            // keep node/zone bits, drop page flags; nobody else may touch
+            // the flags of a page whose last reference is gone, so a plain
+            // store does (Linux: `page->flags &= ~PAGE_FLAGS_CHECK_AT_PREP`)
+            p.flags
+                .store(flags & !super::page::PAGEFLAGS_MASK, Ordering::Release);
+            if mapping != 0 {
+                p.mapping.store(0, Ordering::Relaxed);
+            }
+            p.private.store(0, Ordering::Relaxed);
+            p.compound_head.store(0, Ordering::Relaxed);
+        }
+        if bad {
+            return false;
+        }
+        trace(&ev::MM_PAGE_FREE, |w| {
+            w.u64(8, pfn as u64).u32(16, order);
+        });
+        if let Some(po) = &self.page_owner {
+            po.reset_page_owner(pfn, order);
+        }
+        self.events.count_ev(VmEvent::PGFREE, n as u64);
+        true
+    }
+
+    /// `free_one_page()`.
+    fn free_one_page(&self, zone: &Zone, pfn: Pfn, order: u32, mt: MigrateType) {
+        let mut fa = zone.lock_zone();
+        self.__free_one_page(&mut fa, zone, pfn, order, mt);
+    }
+
+    /// `free_pcppages_bulk()`: return `count` pages from a pcp to the buddy.
+    fn free_pcppages_bulk(&self, zone: &Zone, pcp: &mut PerCpuPages, count: usize) {
+        let mut fa = zone.lock_zone();
+        let mut left = count.min(pcp.count);
+        let mut t = 0;
+        while left > 0 {
+            // round-robin over the lists, oldest (tail) pages first
+            if let Some(pfn) = pcp.lists[t].pop_tail(&self.mem_map) {
+                pcp.count -= 1;
+                left -= 1;
+                let mt =
+                    MigrateType::from_u8(self.mem_map[pfn].index.load(Ordering::Relaxed) as u8);
+                trace(&ev::MM_PAGE_PCPU_DRAIN, |w| {
+                    w.u64(8, pfn as u64).u32(16, 0).i32(20, mt as i32);
+                });
+                self.mem_map[pfn].index.store(0, Ordering::Relaxed);
+                self.__free_one_page(&mut fa, zone, pfn, 0, mt);
+            }
+            t = (t + 1) % MIGRATE_PCPTYPES;
+        }
+    }
+
+    /// `free_unref_page()`: order-0 pages go to this CPU's list.
+    fn free_unref_page(&self, pfn: Pfn) {
+        let zone = self.page_zone(pfn);
+        let block_mt = if self.group_by_mobility() {
+            zone.get_pageblock_migratetype(pfn)
+        } else {
+            MigrateType::Unmovable
+        };
+        let mut list = block_mt;
+        if block_mt as usize >= MIGRATE_PCPTYPES {
+            if block_mt == MigrateType::Isolate {
+                self.free_one_page(zone, pfn, 0, block_mt);
+                return;
+            }
+            // high-atomic pages ride on the movable list but remember
+            // their type (set_pcppage_migratetype) for the buddy
+            list = MigrateType::Movable;
+        }
+        let cpu = super::glue::cpu_index(zone.pcp.len());
+        let mut pcp = zone.pcp[cpu].lock();
+        self.mem_map[pfn]
+            .index
+            .store(block_mt as u64, Ordering::Relaxed);
+        pcp.lists[list as usize].push_head(&self.mem_map, pfn);
+        pcp.count += 1;
+        if pcp.count >= pcp.high {
+            let batch = pcp.batch;
+            self.free_pcppages_bulk(zone, &mut pcp, batch);
+        }
+    }
+
+    /// `__free_pages_ok()` / `free_the_page()`.
+    fn free_the_page(&self, pfn: Pfn, order: u32) {
+        if !self.free_pages_prepare(pfn, order) {
+            return;
+        }
+        if order == 0 {
+            self.free_unref_page(pfn);
+        } else {
+            let zone = self.page_zone(pfn);
+            let mt = zone.get_pageblock_migratetype(pfn);
+            self.free_one_page(zone, pfn, order, mt);
+        }
+    }
+
+    #[inline]
+    fn valid_pfn(&self, pfn: Pfn) -> bool {
+        pfn < self.mem_map.len() && self.page_zone_checked(pfn).is_some()
+    }
+
+    fn page_zone_checked(&self, pfn: Pfn) -> Option<&Zone> {
+        let z = self.page_zone(pfn);
+        z.contains(pfn).then_some(z)
+    }
+
+    /// `__free_pages()`: drop a reference; free the block on the last one.
+    pub fn __free_pages(&self, pfn: Pfn, order: u32) {
+        if !self.valid_pfn(pfn) || order as usize >= MAX_ORDER || pfn & ((1 << order) - 1) != 0 {
+            self.warn(&format!("__free_pages: bad pfn {pfn:#x} order {order}"));
+            return;
+        }
+        let p = &self.mem_map[pfn];
+        if p.test(PageFlag::Buddy) || p.page_ref_count() <= 0 {
+            self.bad_page(pfn, "nonzero _refcount");
+            return;
+        }
+        if p._refcount.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.free_the_page(pfn, order);
+        }
+    }
+
+    /// `get_page()`.
+    pub fn get_page(&self, pfn: Pfn) {
+        if pfn >= self.mem_map.len() {
+            self.warn(&format!("get_page: bad pfn {pfn:#x}"));
+            return;
+        }
+        let head = self.compound_head(pfn);
+        self.mem_map[head]._refcount.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// `compound_head()`.
+    pub fn compound_head(&self, pfn: Pfn) -> Pfn {
+        match self
+            .mem_map
+            .get(pfn)
+            .map(|p| p.compound_head.load(Ordering::Acquire))
+        {
+            Some(0) | None => pfn,
+            Some(h) => (h - 1) as usize,
+        }
+    }
+
+    /// `compound_order()`.
+    pub fn compound_order(&self, head: Pfn) -> u32 {
+        let tail = head.checked_add(1).and_then(|i| self.mem_map.get(i));
+        match (self.mem_map.get(head), tail) {
+            (Some(h), Some(t)) if h.test(PageFlag::Head) => {
+                (t.private.load(Ordering::Relaxed) as u32).min(MAX_ORDER as u32 - 1)
+            }
+            _ => 0,
+        }
+    }
+
+    /// `put_page()`: the last reference frees the page (or compound page).
+    pub fn put_page(&self, pfn: Pfn) {
+        if pfn >= self.mem_map.len() {
+            self.warn(&format!("put_page: bad pfn {pfn:#x}"));
+            return;
+        }
+        let head = self.compound_head(pfn);
+        let order = self.compound_order(head);
+        self.__free_pages(head, order);
+    }
+
+    /// `alloc_pages()`: on the current CPU's node.
+    pub fn alloc_pages(&self, gfp: Gfp, order: u32) -> Option<Pfn> {
+        self.__alloc_pages(gfp, order, self.numa_node_id())
+    }
+
+    /// `alloc_pages_node()`.
+    pub fn alloc_pages_node(&self, nid: usize, gfp: Gfp, order: u32) -> Option<Pfn> {
+        self.__alloc_pages(gfp, order, nid)
+    }
+
+    /// `numa_node_id()`: CPUs are spread over nodes round-robin.
+    pub fn numa_node_id(&self) -> usize {
+        super::glue::cpu_index(self.nodes.len())
+    }
+
+    /// `__get_free_pages()`: a kernel virtual address in the direct map.
+    pub fn __get_free_pages(&self, gfp: Gfp, order: u32) -> Option<u64> {
+        self.alloc_pages(gfp & !__GFP_HIGHMEM, order)
+            .map(super::page_address)
+    }
+
+    /// `get_zeroed_page()`.
+    pub fn get_zeroed_page(&self, gfp: Gfp) -> Option<u64> {
+        self.__get_free_pages(gfp | __GFP_ZERO, 0)
+    }
+
+    /// `free_pages()`: by address; 0 is ignored as in Linux.
+    pub fn free_pages(&self, addr: u64, order: u32) {
+        if addr == 0 {
+            return;
+        }
+        match super::virt_to_pfn(addr) {
+            Some(pfn) if pfn < self.mem_map.len() => self.__free_pages(pfn, order),
+            _ => self.warn(&format!("free_pages: bad address {addr:#x}")),
+        }
+    }
+
+    /// `alloc_pages_exact()`: `size` bytes, rounded up to pages; a zero-size
+    /// request warns and fails.
+    pub fn alloc_pages_exact(&self, size: usize, gfp: Gfp) -> Option<u64> {
+        if size == 0 {
+            self.warn("alloc_pages_exact: zero-size request");
+            return None;
+        }
+        let pages = size.div_ceil(super::PAGE_SIZE);
+        let order = pages.next_power_of_two().trailing_zeros();
+        let pfn = self.alloc_pages(gfp & !__GFP_COMP, order)?;
+        // split_page() + free the unused tail
+        for i in 1..(1usize << order) {
+            self.mem_map[pfn + i]._refcount.store(1, Ordering::Release);
+            if let Some(po) = &self.page_owner {
+                po.split(pfn + i);
+            }
+        }
+        if let Some(po) = &self.page_owner {
+            po.split(pfn);
+        }
+        for i in pages..(1usize << order) {
+            self.__free_pages(pfn + i, 0);
+        }
+        Some(super::page_address(pfn))
+    }
+
+    /// `drain_local_pages()`/`drain_all_pages()`: empty every per-CPU list.
+    pub fn drain_all_pages(&self) {
+        for n in &self.nodes {
+            for z in n.zones.iter().filter(|z| z.populated()) {
+                self.drain_zone_pages(z);
+            }
+        }
+    }
+
+    pub(crate) fn drain_zone_pages(&self, z: &Zone) {
+        for pcp in z.pcp.iter() {
+            let mut pcp = pcp.lock();
+            let c = pcp.count;
+            if c > 0 {
+                self.free_pcppages_bulk(z, &mut pcp, c);
+            }
+        }
+    }
+
+    /// Free pages in all zones (buddy only, like `nr_free_pages()`).
+    pub fn nr_free_pages(&self) -> u64 {
+        self.nodes
+            .iter()
+            .flat_map(|n| n.zones.iter())
+            .map(|z| z.free_pages().max(0) as u64)
+            .sum()
+    }
+
+    /// Pages sitting on per-CPU lists.
+    pub fn nr_pcp_pages(&self) -> u64 {
+        self.nodes
+            .iter()
+            .flat_map(|n| n.zones.iter())
+            .flat_map(|z| z.pcp.iter())
+            .map(|p| p.lock().count as u64)
+            .sum()
+    }
+
+    // ---- watermarks -------------------------------------------------------
+
+    /// `__setup_per_zone_wmarks()`.
+    pub fn setup_per_zone_wmarks(&self) {
+        let pages_min = self.min_free_kbytes.load(Ordering::Relaxed) >> 2;
+        let lowmem: usize = self
+            .nodes
+            .iter()
+            .flat_map(|n| n.zones.iter())
+            .filter(|z| z.zone_type != ZoneType::Movable)
+            .map(|z| z.managed())
+            .sum();
+        for z in self.nodes.iter().flat_map(|n| n.zones.iter()) {
+            let managed = z.managed();
+            let min = (pages_min * managed).checked_div(lowmem).unwrap_or(0);
+            let tmp = (min >> 2).max(managed * self.watermark_scale_factor / 10000);
+            z.watermark[WMARK_MIN].store(min, Ordering::Relaxed);
+            z.watermark[WMARK_LOW].store(min + tmp, Ordering::Relaxed);
+            z.watermark[WMARK_HIGH].store(min + 2 * tmp, Ordering::Relaxed);
+        }
+        self.setup_per_zone_lowmem_reserve();
+    }
+
+    /// `setup_per_zone_lowmem_reserve()`.
+    fn setup_per_zone_lowmem_reserve(&self) {
+        for n in &self.nodes {
+            for (i, &ratio) in LOWMEM_RESERVE_RATIO.iter().enumerate() {
+                let mut managed = 0;
+                for j in 0..MAX_NR_ZONES {
+                    if j <= i {
+                        n.zones[i].lowmem_reserve[j].store(0, Ordering::Relaxed);
+                        continue;
+                    }
+                    managed += n.zones[j].managed();
+                    let clear = ratio == 0 || n.zones[i].managed() == 0;
+                    n.zones[i].lowmem_reserve[j]
+                        .store(if clear { 0 } else { managed / ratio }, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// `min_free_kbytes_sysctl_handler`: `vm.min_free_kbytes` write.
+    pub fn set_min_free_kbytes(&self, kb: usize) -> Result<(), super::MmError> {
+        if kb == 0 || kb > (self.totalram_pages() as usize * 4) / 2 {
+            return Err(super::MmError::Invalid(format!(
+                "min_free_kbytes {kb} out of range"
+            )));
+        }
+        self.min_free_kbytes.store(kb, Ordering::Relaxed);
+        self.setup_per_zone_wmarks();
+        Ok(())
+    }
+}
+
+/// `calculate_min_free_kbytes()`: int_sqrt(lowmem_kbytes * 16), clamped.
+pub fn calculate_min_free_kbytes(lowmem_kbytes: u64) -> usize {
+    let v = ((lowmem_kbytes * 16) as f64).sqrt() as usize;
+    v.clamp(128, 262144)
+}
+
+/// `zone_batchsize()`.
+pub fn zone_batchsize(managed: usize) -> usize {
+    let mut batch = (managed / 1024).min(1024 * 1024 / super::PAGE_SIZE);
+    batch /= 4;
+    if batch < 1 {
+        batch = 1;
+    }
+    let x = batch + batch / 2;
+    (1usize << (usize::BITS - 1 - x.leading_zeros())) - 1
+}

@@ -1,0 +1,250 @@
+//! page_owner: who allocated every page (seed 003, "/proc/page_owner"), in
+//! today's Linux format (mm/page_owner.c).
+//!
+//! Mechanism: with `page_owner=on` each frame gets a `page_ext` record. On
+//! allocation `set_page_owner` records order, gfp mask, pid, tgid, comm, a
+//! `local_clock()` timestamp and the allocating call chain, deduplicated in
+//! the stack depot (the record keeps a 4-byte handle). On free the record is
+//! marked not-allocated and stamped with the free time; on migration the
+//! record moves with the contents ("Page has been migrated, last migrate
+//! reason: compaction"). `/sys/kernel/debug/page_owner` prints, for every
+//! allocated head page:
+//!
+//! ```text
+//! Page allocated via order 0, mask 0xcc0(GFP_KERNEL), pid 1, tgid 1 (init), ts 1234 ns
+//! PFN 0x1234 type Unmovable Block 9 type Unmovable Flags 0x…(node=0|zone=1)
+//!  __alloc_pages+0x…
+//!  …
+//!
+//! ```
+//!
+//! which Linux's tools/mm/page_owner_sort and ours (`usk page_owner_sort`)
+//! fold into "N times:" blocks. Off means zero cost: `Mm::page_owner` is
+//! `None` and the allocator tests one pointer.
+//!
+//! Invariants: a record is written only by the thread that owns the page at
+//! that moment (allocator, freer or migrator); readers lock the record, so
+//! they see a consistent snapshot, never a torn one.
+
+use super::gfp::{format_gfp, gfp_migratetype, Gfp};
+use super::mmzone::MigrateType;
+use super::page::{PageFlag, Pfn};
+use super::stackdepot::{DepotStackHandle, StackDepot};
+use super::Mm;
+use parking_lot::Mutex;
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+
+/// `PAGE_OWNER_STACK_DEPTH`.
+pub const PAGE_OWNER_STACK_DEPTH: usize = 16;
+/// Frames the capture machinery itself adds on top (trace, save_stack, …).
+const CAPTURE_SKIP_MAX: usize = 6;
+
+const PAGE_EXT_OWNER: u8 = 1;
+const PAGE_EXT_OWNER_ALLOCATED: u8 = 2;
+
+/// `struct page_owner`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PageOwnerRec {
+    pub ext_flags: u8,
+    pub order: u8,
+    pub last_migrate_reason: i8,
+    pub gfp_mask: u32,
+    pub handle: DepotStackHandle,
+    pub ts_nsec: u64,
+    pub free_ts_nsec: u64,
+    pub pid: i32,
+    pub tgid: i32,
+    pub comm: [u8; 16],
+}
+
+impl PageOwnerRec {
+    pub fn comm(&self) -> &str {
+        let n = self.comm.iter().position(|&b| b == 0).unwrap_or(16);
+        std::str::from_utf8(&self.comm[..n]).unwrap_or("?")
+    }
+}
+
+/// page_owner state: one record per frame plus the stack depot.
+pub struct PageOwner {
+    recs: Box<[Mutex<PageOwnerRec>]>,
+    pub depot: StackDepot,
+}
+
+/// `save_stack()`: capture and deduplicate the current call chain.
+///
+/// The common case — a chain seen before — costs one unwind (return
+/// addresses only) and a depot lookup. Only a chain the depot has not seen
+/// is unwound a second time to learn each frame's function start, which the
+/// printed `function+offset` needs; starts are kept per return address, so
+/// the second unwind's own (different) top frames do not matter.
+#[inline(never)]
+fn save_stack(depot: &StackDepot) -> DepotStackHandle {
+    let mut ips = [0usize; PAGE_OWNER_STACK_DEPTH + CAPTURE_SKIP_MAX];
+    let mut n = 0;
+    backtrace::trace(|f| {
+        ips[n] = f.ip() as usize;
+        n += 1;
+        n < ips.len()
+    });
+    let (handle, new) = depot.save_new(&ips[..n]);
+    if new {
+        let mut starts = Vec::with_capacity(n + 2);
+        backtrace::trace(|f| {
+            starts.push((f.ip() as usize, f.symbol_address() as usize));
+            starts.len() < n + 2
+        });
+        depot.record_starts(&starts);
+    }
+    handle
+}
+
+impl PageOwner {
+    pub fn new(nr_pages: usize) -> PageOwner {
+        PageOwner {
+            recs: (0..nr_pages)
+                .map(|_| {
+                    Mutex::new(PageOwnerRec {
+                        last_migrate_reason: -1,
+                        ..Default::default()
+                    })
+                })
+                .collect(),
+            depot: StackDepot::default(),
+        }
+    }
+
+    /// `__set_page_owner()`.
+    pub(crate) fn set_page_owner(&self, _mm: &Mm, pfn: Pfn, order: u32, gfp: Gfp) {
+        let handle = save_stack(&self.depot);
+        let (pid, tgid, c) = super::glue::current_comm16();
+        let ts = super::glue::local_clock();
+        for i in 0..(1usize << order) {
+            if let Some(r) = self.recs.get(pfn + i) {
+                let mut r = r.lock();
+                *r = PageOwnerRec {
+                    ext_flags: PAGE_EXT_OWNER | PAGE_EXT_OWNER_ALLOCATED,
+                    order: order as u8,
+                    last_migrate_reason: -1,
+                    gfp_mask: gfp.0,
+                    handle,
+                    ts_nsec: ts,
+                    free_ts_nsec: r.free_ts_nsec,
+                    pid,
+                    tgid,
+                    comm: c,
+                };
+            }
+        }
+    }
+
+    /// `__reset_page_owner()`.
+    pub(crate) fn reset_page_owner(&self, pfn: Pfn, order: u32) {
+        let ts = super::glue::local_clock();
+        for i in 0..(1usize << order) {
+            if let Some(r) = self.recs.get(pfn + i) {
+                let mut r = r.lock();
+                r.ext_flags &= !PAGE_EXT_OWNER_ALLOCATED;
+                r.free_ts_nsec = ts;
+            }
+        }
+    }
+
+    /// `split_page_owner()` for one page: it is now an order-0 allocation.
+    pub(crate) fn split(&self, pfn: Pfn) {
+        if let Some(r) = self.recs.get(pfn) {
+            r.lock().order = 0;
+        }
+    }
+
+    /// `__folio_copy_owner()`.
+    pub(crate) fn copy_owner(&self, old: Pfn, new: Pfn, reason: i8) {
+        let Some(o) = self.recs.get(old).map(|r| *r.lock()) else {
+            return;
+        };
+        if let Some(r) = self.recs.get(new) {
+            let mut n = o;
+            n.last_migrate_reason = reason;
+            *r.lock() = n;
+        }
+    }
+
+    pub fn record(&self, pfn: Pfn) -> Option<PageOwnerRec> {
+        self.recs.get(pfn).map(|r| *r.lock())
+    }
+
+    pub(crate) fn alloc_info(&self, pfn: Pfn) -> Option<(u32, MigrateType)> {
+        let r = self.record(pfn)?;
+        (r.ext_flags & PAGE_EXT_OWNER_ALLOCATED != 0)
+            .then(|| (r.order as u32, gfp_migratetype(Gfp(r.gfp_mask))))
+    }
+}
+
+impl Mm {
+    /// `print_page_owner()` for one record.
+    fn print_page_owner(&self, out: &mut String, pfn: Pfn, r: &PageOwnerRec, po: &PageOwner) {
+        let gfp = Gfp(r.gfp_mask);
+        let _ = writeln!(
+            out,
+            "Page allocated via order {}, mask {:#x}({}), pid {}, tgid {} ({}), ts {} ns",
+            r.order,
+            r.gfp_mask,
+            format_gfp(gfp),
+            r.pid,
+            r.tgid,
+            r.comm(),
+            r.ts_nsec
+        );
+        let zone = self.page_zone(pfn);
+        let _ = writeln!(
+            out,
+            "PFN {:#x} type {} Block {} type {} Flags {}",
+            pfn,
+            gfp_migratetype(gfp).name(),
+            pfn >> self.pageblock_order,
+            zone.get_pageblock_migratetype(pfn).name(),
+            super::page::format_page_flags(self.mem_map[pfn].flags.load(Ordering::Relaxed))
+        );
+        out.push_str(&po.depot.snprint(r.handle));
+        if r.last_migrate_reason >= 0 {
+            let _ = writeln!(
+                out,
+                "Page has been migrated, last migrate reason: {}",
+                super::migrate::MIGRATE_REASON_NAMES
+                    .get(r.last_migrate_reason as usize)
+                    .copied()
+                    .unwrap_or("unknown")
+            );
+        }
+        out.push('\n');
+    }
+
+    /// `/sys/kernel/debug/page_owner` (`read_page_owner`, whole file).
+    /// `Err(EINVAL)`-like `None` when page_owner is off, as Linux returns
+    /// -EINVAL from read().
+    pub fn page_owner_text(&self) -> Option<String> {
+        let po = self.page_owner.as_ref()?;
+        let mut out = String::new();
+        let mut pfn = 0;
+        while pfn < self.mem_map.len() {
+            let page = &self.mem_map[pfn];
+            if page.test(PageFlag::Buddy) {
+                let o = page.buddy_order() as usize;
+                pfn += if o < super::MAX_ORDER { 1 << o } else { 1 };
+                continue;
+            }
+            let r = po.record(pfn).unwrap_or_default();
+            if r.ext_flags & PAGE_EXT_OWNER == 0
+                || r.ext_flags & PAGE_EXT_OWNER_ALLOCATED == 0
+                || pfn & ((1usize << r.order) - 1) != 0
+                || r.handle == 0
+            {
+                pfn += 1;
+                continue;
+            }
+            self.print_page_owner(&mut out, pfn, &r, po);
+            pfn += 1;
+        }
+        Some(out)
+    }
+}
