@@ -354,3 +354,7 @@ pub fn paired_ratio(
 pub fn per_iter(d: Duration, iters: u64) -> f64 {
     d.as_nanos() as f64 / iters as f64
 }
+
+pub mod rcu;
+#[cfg(feature = "liburcu")]
+pub mod urcu;
