@@ -52,7 +52,7 @@ impl PercpuCounter {
     }
 
     /// `percpu_counter_add_batch()`.
-    #[inline]
+    #[inline(always)]
     pub fn add_batch(&self, amount: i64, batch: i64) {
         preempt_disable();
         let c = self.counters.this_cpu();
@@ -70,7 +70,7 @@ impl PercpuCounter {
     }
 
     /// `percpu_counter_add()`.
-    #[inline]
+    #[inline(always)]
     pub fn add(&self, amount: i64) {
         self.add_batch(amount, self.batch)
     }

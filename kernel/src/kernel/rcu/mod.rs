@@ -48,17 +48,36 @@ pub fn rcu_read_lock() -> RcuReadGuard {
     }
 }
 
+/// Kernels in this process running the preemptible flavour. While it is
+/// zero (and in release builds) readers cost one relaxed load of it.
+pub(crate) static PREEMPT_RCU_KERNELS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
+#[inline(always)]
+fn nesting_tracked() -> bool {
+    cfg!(debug_assertions) || PREEMPT_RCU_KERNELS.load(Ordering::Relaxed) != 0
+}
+
 #[inline]
 fn rcu_read_lock_enter() {
-    if cfg!(debug_assertions) || tree::preemptible() {
-        with_current(|t| t.rcu_read_lock_nesting.fetch_add(1, Ordering::Relaxed));
+    if nesting_tracked() {
+        // Only the task itself writes its nesting count: no locked RMW.
+        with_current(|t| {
+            let n = &t.rcu_read_lock_nesting;
+            n.store(n.load(Ordering::Relaxed) + 1, Ordering::Relaxed)
+        });
     }
 }
 
 #[inline]
 fn rcu_read_unlock_exit() {
-    if cfg!(debug_assertions) || tree::preemptible() {
-        let was = with_current(|t| t.rcu_read_lock_nesting.fetch_sub(1, Ordering::Relaxed));
+    if nesting_tracked() {
+        let was = with_current(|t| {
+            let n = &t.rcu_read_lock_nesting;
+            let was = n.load(Ordering::Relaxed);
+            n.store(was.wrapping_sub(1), Ordering::Relaxed);
+            was
+        });
         debug_assert!(was > 0, "rcu_read_unlock() without rcu_read_lock()");
         if was == 1 && tree::preemptible() {
             tree::rcu_read_unlock_special();

@@ -143,6 +143,9 @@ pub struct RcuState {
 
 impl RcuState {
     pub fn new(nr_cpus: usize, preemptible: bool, stall_timeout_secs: u64, blimit: usize) -> Self {
+        if preemptible {
+            super::PREEMPT_RCU_KERNELS.fetch_add(1, Ordering::Relaxed);
+        }
         RcuState {
             gp_seq: AtomicU64::new(0),
             gp_seq_needed: AtomicU64::new(0),
@@ -194,6 +197,14 @@ impl RcuState {
     /// `rcu_needs_cpu()`: keep the tick while this CPU has callbacks.
     pub fn needs_cpu(&self, cpu: usize) -> bool {
         self.cbs_queued(cpu) > 0
+    }
+}
+
+impl Drop for RcuState {
+    fn drop(&mut self) {
+        if self.preemptible {
+            super::PREEMPT_RCU_KERNELS.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 

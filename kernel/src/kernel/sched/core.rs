@@ -236,6 +236,8 @@ pub fn try_to_wake_up(p: &Arc<Task>, state_mask: u32) -> bool {
     }
     p.state.store(TASK_RUNNING, Ordering::Release);
     p.on_rq.store(true, Ordering::Release);
+    // Bring the running task's vruntime up to date before comparing.
+    update_curr(rq, &mut g, k.clock.now_ns());
     enqueue_on(&k, cpu, rq, &mut g, Arc::clone(p), st == TASK_NEW);
     let ev = if st == TASK_NEW {
         &crate::trace::events::SCHED_WAKEUP_NEW

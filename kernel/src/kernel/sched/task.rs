@@ -168,6 +168,7 @@ impl Task {
     }
 
     /// `task_cpu()`.
+    #[inline]
     pub fn cpu(&self) -> usize {
         self.cpu.load(Ordering::Acquire)
     }
@@ -189,6 +190,7 @@ impl Task {
         PRIO_TO_WEIGHT[(self.nice() + 20).clamp(0, 39) as usize]
     }
 
+    #[inline]
     pub fn preempt_count(&self) -> u32 {
         self.preempt_count.load(Ordering::Relaxed)
     }
