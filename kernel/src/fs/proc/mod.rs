@@ -79,6 +79,18 @@ pub struct ProcStat {
     pub mode: u32,
 }
 
+/// Follow `parts` from `root` (`lookup` along the path).
+fn walk<'a>(root: &'a Node, parts: &[&str]) -> Result<&'a Node, Errno> {
+    let mut cur = root;
+    for p in parts {
+        match cur {
+            Node::Dir(c) => cur = c.get(*p).ok_or(ENOENT)?,
+            Node::File { .. } => return Err(ENOTDIR),
+        }
+    }
+    Ok(cur)
+}
+
 fn split(path: &str) -> Vec<&str> {
     path.split('/')
         .filter(|c| !c.is_empty() && *c != ".")
@@ -223,13 +235,7 @@ impl ProcFs {
             return base::read_pid_file(pid, &parts[1..]);
         }
         let root = self.root.read();
-        let mut cur = &*root;
-        for p in &parts {
-            match cur {
-                Node::Dir(c) => cur = c.get(*p).ok_or(ENOENT)?,
-                Node::File { .. } => return Err(ENOTDIR),
-            }
-        }
+        let cur = walk(&root, &parts)?;
         match cur {
             Node::Dir(_) => Err(EISDIR),
             Node::File { source, .. } => {
@@ -244,13 +250,7 @@ impl ProcFs {
     pub fn write(&self, path: &str, data: &str) -> Result<(), Errno> {
         let parts = split(path);
         let root = self.root.read();
-        let mut cur = &*root;
-        for p in &parts {
-            match cur {
-                Node::Dir(c) => cur = c.get(*p).ok_or(ENOENT)?,
-                Node::File { .. } => return Err(ENOTDIR),
-            }
-        }
+        let cur = walk(&root, &parts)?;
         match cur {
             Node::Dir(_) => Err(EISDIR),
             Node::File {
@@ -277,13 +277,7 @@ impl ProcFs {
             return base::readdir_pid(pid, &parts[1..]);
         }
         let root = self.root.read();
-        let mut cur = &*root;
-        for p in &parts {
-            match cur {
-                Node::Dir(c) => cur = c.get(*p).ok_or(ENOENT)?,
-                Node::File { .. } => return Err(ENOTDIR),
-            }
-        }
+        let cur = walk(&root, &parts)?;
         match cur {
             Node::Dir(c) => {
                 let mut names: Vec<String> = c.keys().cloned().collect();
@@ -304,13 +298,7 @@ impl ProcFs {
             return base::stat_pid(pid, &parts[1..]);
         }
         let root = self.root.read();
-        let mut cur = &*root;
-        for p in &parts {
-            match cur {
-                Node::Dir(c) => cur = c.get(*p).ok_or(ENOENT)?,
-                Node::File { .. } => return Err(ENOTDIR),
-            }
-        }
+        let cur = walk(&root, &parts)?;
         Ok(match cur {
             Node::Dir(_) => ProcStat {
                 is_dir: true,
