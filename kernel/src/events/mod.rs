@@ -152,10 +152,11 @@ impl PerfEvent {
             Scope::AllCpus => true,
             Scope::Cpu(c) => r.cpu as usize == c,
             Scope::Task(_) => {
-                // A context switch belongs to the task switched out.
-                let pid = if r.event == events::SCHED_SWITCH.id {
-                    r.i32(24)
-                } else if r.event == events::SCHED_MIGRATE_TASK.id {
+                // A context switch belongs to the task switched out, a
+                // migration to the task moved (both at offset 24).
+                let pid = if r.event == events::SCHED_SWITCH.id
+                    || r.event == events::SCHED_MIGRATE_TASK.id
+                {
                     r.i32(24)
                 } else {
                     r.pid
