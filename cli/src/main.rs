@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 mod exp;
 mod page_owner_sort;
+mod perf;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -34,6 +35,9 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// perf against a booted kernel: `usk perf list`, `usk perf stat [-a] [-e ev,...] [-r N] -- CMD`.
+    #[command(subcommand)]
+    Perf(perf::PerfCmd),
     /// Fold a saved /sys/kernel/debug/page_owner like Linux's
     /// tools/mm/page_owner_sort: `usk page_owner_sort [OPTIONS] <input> <output>`.
     #[command(name = "page_owner_sort", disable_help_flag = true)]
@@ -188,6 +192,7 @@ fn main() -> ExitCode {
             }
         },
         Some(Cmd::PageOwnerSort { args }) => tool(page_owner_sort::main(&args)),
+        Some(Cmd::Perf(p)) => perf::main(p),
         None => boot(BootArgs::parse_from(["usk"])),
     }
 }

@@ -655,8 +655,9 @@ fn read_pseudo(k: &Kernel, path: &str) -> Result<String, uapi::errno::Errno> {
     }
 }
 
-/// One built-in init command; returns its exit status.
-fn run_command(k: &Kernel, line: &str) -> i32 {
+/// One built-in init command (until user space exists: insmod, rmmod,
+/// lsmod, modinfo, sleep, cat); returns its exit status.
+pub fn run_command(k: &Kernel, line: &str) -> i32 {
     use crate::kernel::module;
     let words: Vec<&str> = line.split_whitespace().collect();
     let fail = |what: &str, e: uapi::errno::Errno| {
