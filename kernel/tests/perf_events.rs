@@ -120,3 +120,58 @@ fn attaching_and_detaching_while_events_fire_everywhere() {
     });
     assert!(ok);
 }
+
+/// A workload with a known number of allocations: the kmem counters count
+/// exactly that, and /proc/vmstat's pgalloc/pgfree move by the same amount
+/// (seed 004: the counters and the tracepoints tell one story).
+#[test]
+fn kmem_counters_match_the_workload_and_vmstat() {
+    let (r, _) = run(config(2), || {
+        use kernel::mm::*;
+        let k = kernel::kernel();
+        let vm = |name: &str| -> u64 {
+            let text = k.procfs.read("vmstat").unwrap();
+            text.lines()
+                .filter(|l| {
+                    l.split_whitespace()
+                        .next()
+                        .is_some_and(|f| f.starts_with(name))
+                })
+                .map(|l| l.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap())
+                .sum()
+        };
+        let alloc =
+            PerfEvent::create(parse_event("kmem:mm_page_alloc").unwrap(), Scope::AllCpus).unwrap();
+        let free =
+            PerfEvent::create(parse_event("kmem:mm_page_free").unwrap(), Scope::AllCpus).unwrap();
+        let kmalloc =
+            PerfEvent::create(parse_event("kmem:kmalloc").unwrap(), Scope::AllCpus).unwrap();
+        let (a0, f0) = (vm("pgalloc_"), vm("pgfree"));
+        alloc.enable();
+        free.enable();
+        kmalloc.enable();
+        let pages: Vec<_> = (0..100)
+            .map(|_| k.mm.alloc_pages(GFP_KERNEL, 0).unwrap())
+            .collect();
+        let objs: Vec<_> = (0..50)
+            .map(|_| k.mm.kmalloc(64, GFP_KERNEL).unwrap())
+            .collect();
+        for o in objs {
+            k.mm.kfree(o);
+        }
+        for p in pages {
+            k.mm.__free_pages(p, 0);
+        }
+        alloc.disable();
+        free.disable();
+        kmalloc.disable();
+        let (a1, f1) = (vm("pgalloc_"), vm("pgfree"));
+        (alloc.read(), free.read(), kmalloc.read(), a1 - a0, f1 - f0)
+    });
+    let (allocs, frees, kmallocs, vm_alloc, vm_free) = r;
+    assert_eq!(kmallocs, 50);
+    // The 100 pages, plus any slab pages the 50 objects needed.
+    assert!((100..=101).contains(&allocs), "mm_page_alloc {allocs}");
+    assert_eq!(vm_alloc, allocs, "pgalloc agrees with mm_page_alloc");
+    assert_eq!(vm_free, frees, "pgfree agrees with mm_page_free");
+}
