@@ -670,6 +670,10 @@ pub fn run_command(k: &Kernel, line: &str) -> i32 {
             Ok(()) => 0,
             Err(e) => fail(&format!("insmod: ERROR: could not insert module {name}"), e),
         },
+        ["insmod"] => {
+            crate::pr_err!("insmod: ERROR: missing filename.");
+            1
+        }
         ["rmmod", rest @ ..] => {
             let force = rest.contains(&"-f");
             let Some(name) = rest.iter().find(|w| !w.starts_with('-')) else {

@@ -181,6 +181,9 @@ impl RecordWriter {
 
 /// Default per-CPU buffer size, KiB (Linux's is 1408 on many configs).
 pub const DEFAULT_BUFFER_KB: usize = 1408;
+/// Largest per-CPU buffer usk accepts, KiB (the buffers are allocated
+/// up front, per CPU).
+pub const MAX_BUFFER_KB: usize = 64 << 10;
 
 /// A kernel's tracing state.
 /// A probe attached to an event: called with each record, in the emitting
@@ -217,6 +220,7 @@ fn entries_for_kb(kb: usize) -> usize {
 
 impl Tracing {
     pub fn new(nr_cpus: usize, buffer_kb: usize) -> Self {
+        let buffer_kb = buffer_kb.clamp(1, MAX_BUFFER_KB);
         Tracing {
             enabled: events::ALL.iter().map(|_| AtomicBool::new(false)).collect(),
             probes: events::ALL

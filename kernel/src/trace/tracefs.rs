@@ -191,7 +191,7 @@ fn show_buffer_size_kb(m: &mut SeqFile) -> fmt::Result {
 
 fn write_buffer_size_kb(data: &str) -> Result<(), Errno> {
     let kb: usize = data.trim().parse().map_err(|_| EINVAL)?;
-    if kb == 0 || kb > 1 << 20 {
+    if kb == 0 || kb > super::MAX_BUFFER_KB {
         return Err(EINVAL);
     }
     kernel().tracing.resize(kb);
