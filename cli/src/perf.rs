@@ -124,7 +124,7 @@ fn stat(a: StatArgs) -> ExitCode {
                     .collect();
                 let t0 = k.clock.now_ns();
                 evs.iter().for_each(|e| e.enable());
-                let status = kernel::init::selftest::run_command(&k, &line2);
+                let status = kernel::init::builtin::run_command(&k, &line2);
                 evs.iter().for_each(|e| e.disable());
                 let elapsed_ns = k.clock.now_ns() - t0;
                 *s2.lock().expect("lock") = Some(Run {

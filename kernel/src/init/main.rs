@@ -290,7 +290,7 @@ fn kernel_init() -> i32 {
     let body = k.init_fn.lock().take();
     let code = match body {
         Some(f) => f(),
-        None => super::selftest::default_init(&k),
+        None => super::builtin::default_init(&k),
     };
     kernel_power_off(&k, code);
     code

@@ -1,6 +1,7 @@
 //! Boot: the `Kernel` instance, the command line, `start_kernel`, init and
-//! power-off, and the boot-time self-tests.
+//! power-off, the boot-time self-tests, and the built-in default init.
 
+pub mod builtin;
 pub mod cmdline;
 pub mod kernel;
 pub mod main;
