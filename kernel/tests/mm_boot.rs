@@ -369,10 +369,15 @@ fn compaction_races_with_owners_on_every_cpu() {
         for t in ts.iter().chain(std::iter::once(&compactor)) {
             kernel::kernel::sched::wake_up_process(t);
         }
+        // Let the compactor finish before stopping anyone: a kthread stopped
+        // before it first runs never runs its body at all.
+        while !done.load(std::sync::atomic::Ordering::Acquire) {
+            kernel::kernel::time::msleep(1);
+        }
+        kthread_stop(&compactor);
         for t in ts {
             kthread_stop(&t);
         }
-        kthread_stop(&compactor);
         k.mm.drain_all_pages();
         let v = k.mm.verify();
         let migrated =
