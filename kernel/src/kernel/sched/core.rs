@@ -675,11 +675,26 @@ pub(crate) fn idle_balance(k: &Kernel, cpu: usize) -> bool {
             t
         };
         if let Some(p) = stolen {
-            let rq = k.rqs.per_cpu(cpu);
+            // Serialise with set_cpus_allowed() (which holds pi_lock): the
+            // mask may have changed since we looked at it under the source
+            // runqueue's lock.
+            let _pi = p.pi_lock.lock();
+            let dst = if allowed_on(&p, cpu) {
+                cpu
+            } else {
+                select_task_rq(k, &p)
+            };
+            let rq = k.rqs.per_cpu(dst);
             let mut g = rq.inner.lock();
-            enqueue_on(k, cpu, rq, &mut g, p, false);
-            g.curr.need_resched.store(true, Ordering::Release);
-            return true;
+            enqueue_on(k, dst, rq, &mut g, Arc::clone(&p), false);
+            let curr = Arc::clone(&g.curr);
+            drop(g);
+            if dst == cpu {
+                curr.need_resched.store(true, Ordering::Release);
+                return true;
+            }
+            resched_curr(k, dst, &curr);
+            return false;
         }
     }
     false
