@@ -19,19 +19,6 @@ const PAIRS: usize = 15;
 /// Pairs of short runs for the raw spinlock comparison.
 const SPIN_PAIRS: usize = 301;
 
-fn print_paired(what: &str, pairs: usize, p: Paired, iters: u64) {
-    println!(
-        "paired ratio {what} = {:.3} (median of {pairs} pairs of {iters}-iteration runs \
-         in turn; min {:.3}, max {:.3}); best-of ratio = {:.3} ({:.2} vs {:.2} ns/iter)",
-        p.median,
-        p.min,
-        p.max,
-        p.best_a / p.best_b,
-        p.best_a,
-        p.best_b
-    );
-}
-
 fn pingpong_summary(rec: &Recorder, switches: (u64, u64), what: &str) {
     if rec.ratio("usk", "parking_lot", SAMPLES).is_some() {
         println!(
@@ -72,7 +59,7 @@ fn ctx_switch(c: &mut Criterion) {
             || per_iter(usk_pingpong(n, 1, false).0, n),
             || per_iter(host_condvar_pingpong(n), n),
         );
-        print_paired("usk/parking_lot", PAIRS, p, n);
+        p.print("usk/parking_lot", PAIRS, Some(n));
     }
 }
 
@@ -112,7 +99,7 @@ fn wakeup_cross_cpu(c: &mut Criterion) {
             || per_iter(usk_pingpong(n, 2, true).0, n),
             || per_iter(host_condvar_pingpong(n), n),
         );
-        print_paired("usk/parking_lot", PAIRS, p, n);
+        p.print("usk/parking_lot", PAIRS, Some(n));
     }
 }
 
@@ -152,7 +139,7 @@ fn spinlock(c: &mut Criterion) {
             || per_iter(raw_spin_outline(n), n),
             || per_iter(raw_spin_inline(n), n),
         );
-        print_paired("raw_outline/raw_inline", SPIN_PAIRS, p, n);
+        p.print("raw_outline/raw_inline", SPIN_PAIRS, Some(n));
         println!(
             "paired: inline saves {:.1}% of the out-of-line time (median pair), {:.1}% (best of each)",
             (1.0 - 1.0 / p.median) * 100.0,

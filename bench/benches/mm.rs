@@ -54,16 +54,7 @@ fn report(
 ) {
     rec.ratio(a, b, SAMPLES);
     let p = paired_ratio(PAIRS, pair, pair_b);
-    println!(
-        "paired ratio {a}/{b} = {:.3} (median of {PAIRS} pairs; min {:.3}, max {:.3}); \
-         best-of ratio = {:.3} ({:.1} vs {:.1} ns/iter)",
-        p.median,
-        p.min,
-        p.max,
-        p.best_a / p.best_b,
-        p.best_a,
-        p.best_b
-    );
+    p.print(&format!("{a}/{b}"), PAIRS, None);
 }
 
 /// (alloc?, order, index) sequence, seeded.

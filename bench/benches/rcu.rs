@@ -15,19 +15,6 @@ const PAIRS: usize = 9;
 /// Callbacks per iteration of the call_rcu group.
 const CALLBACKS: u64 = 100_000;
 
-fn print_paired(what: &str, p: Paired, iters: u64) {
-    println!(
-        "paired ratio {what} = {:.3} (median of {PAIRS} pairs of {iters}-iteration runs \
-         in turn; min {:.3}, max {:.3}); best-of ratio = {:.3} ({:.2} vs {:.2} ns/iter)",
-        p.median,
-        p.min,
-        p.max,
-        p.best_a / p.best_b,
-        p.best_a,
-        p.best_b
-    );
-}
-
 /// Read-side critical sections (lock, dereference, read, unlock) on
 /// `threads` threads: usk's two flavours against the host peers.
 fn read_side(c: &mut Criterion, threads: usize) {
@@ -89,13 +76,13 @@ fn read_side(c: &mut Criterion, threads: usize) {
             || per_iter(usk(n, Flavour::Default), n),
             || per_iter(crossbeam_read(threads, n), n),
         );
-        print_paired("usk_default/crossbeam_epoch", p, n);
+        p.print("usk_default/crossbeam_epoch", PAIRS, Some(n));
         let p = paired_ratio(
             PAIRS,
             || per_iter(usk(n, Flavour::Default), n),
             || per_iter(bare_load_read(threads, n), n),
         );
-        print_paired("usk_default/bare_load", p, n);
+        p.print("usk_default/bare_load", PAIRS, Some(n));
     }
 }
 
@@ -279,7 +266,7 @@ fn percpu_counter(c: &mut Criterion) {
             || per_iter(host_atomic_add(2, n), n),
             || per_iter(usk_percpu_add(2, n, true), n),
         );
-        print_paired("atomic_u64_2thread/usk_percpu_counter_2cpu", p, n);
+        p.print("atomic_u64_2thread/usk_percpu_counter_2cpu", PAIRS, Some(n));
     }
     rec.ratio("atomic_u64_1thread", "usk_percpu_counter_1cpu", SAMPLES);
     rec.ratio(

@@ -322,6 +322,24 @@ pub struct Paired {
     pub best_b: f64,
 }
 
+impl Paired {
+    /// The `paired ratio …` line every benchmark group prints.
+    /// `iters`: iterations per run, when the runs have a fixed count.
+    pub fn print(&self, what: &str, pairs: usize, iters: Option<u64>) {
+        let runs = iters.map_or(String::new(), |n| format!(" of {n}-iteration runs in turn"));
+        println!(
+            "paired ratio {what} = {:.3} (median of {pairs} pairs{runs}; \
+             min {:.3}, max {:.3}); best-of ratio = {:.3} ({:.2} vs {:.2} ns/iter)",
+            self.median,
+            self.min,
+            self.max,
+            self.best_a / self.best_b,
+            self.best_a,
+            self.best_b
+        );
+    }
+}
+
 /// Run `a` and `b` in turn (a b a b …) `pairs` times, each returning ns
 /// per iteration, and compare them pair by pair — a comparison that holds
 /// when the shared host's speed drifts during the run — and best against

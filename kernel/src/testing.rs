@@ -44,3 +44,36 @@ pub fn run_selftest(cpus: usize, f: crate::init::selftest::SelfTest) -> Result<(
     let (r, out) = run(config(cpus), f);
     r.map_err(|e| format!("{e}\n--- dmesg ---\n{}", out.dmesg))
 }
+
+/// Kernel threads that keep every CPU switching (yield, then a one-tick
+/// sleep) until the value is dropped, which stops and reaps them.
+pub struct Churn {
+    threads: Vec<Arc<crate::kernel::sched::task::Task>>,
+}
+
+/// Start `n` churn threads (call on a kernel thread).
+pub fn churn(n: usize) -> Churn {
+    let threads = (0..n)
+        .map(|i| {
+            crate::kernel::kthread::kthread_run(
+                || {
+                    while !crate::kernel::kthread::kthread_should_stop() {
+                        crate::kernel::sched::yield_now();
+                        crate::kernel::time::msleep(0);
+                    }
+                    0
+                },
+                &format!("churn/{i}"),
+            )
+        })
+        .collect();
+    Churn { threads }
+}
+
+impl Drop for Churn {
+    fn drop(&mut self) {
+        for t in self.threads.drain(..) {
+            crate::kernel::kthread::kthread_stop(&t);
+        }
+    }
+}

@@ -3,12 +3,9 @@
 //! attaching/detaching probes while events fire on every CPU.
 
 use kernel::events::{parse_event, PerfEvent, Scope};
-use kernel::kernel::kthread::{kthread_run, kthread_stop};
 use kernel::kernel::module::{delete_module, load_module};
 use kernel::kernel::time::{mdelay, msleep};
 use kernel::testing::{config, run};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 #[test]
 fn tracepoint_counter_counts_exactly() {
@@ -86,21 +83,7 @@ fn attaching_and_detaching_while_events_fire_everywhere() {
     cfg.deterministic = true;
     cfg.seed = 11;
     let (ok, _) = run(cfg, || {
-        let stop = Arc::new(AtomicBool::new(false));
-        let mut ts = vec![];
-        for i in 0..4 {
-            let stop = Arc::clone(&stop);
-            ts.push(kthread_run(
-                move || {
-                    while !stop.load(Ordering::SeqCst) {
-                        kernel::kernel::sched::yield_now();
-                        msleep(0);
-                    }
-                    0
-                },
-                &format!("churn/{i}"),
-            ));
-        }
+        let churn = kernel::testing::churn(4);
         let mut total = 0;
         for _ in 0..100 {
             let c = PerfEvent::create(parse_event("sched:sched_switch").unwrap(), Scope::AllCpus)
@@ -111,10 +94,7 @@ fn attaching_and_detaching_while_events_fire_everywhere() {
             total += c.read();
             drop(c);
         }
-        stop.store(true, Ordering::SeqCst);
-        for t in ts {
-            kthread_stop(&t);
-        }
+        drop(churn);
         kernel::kernel::rcu::rcu_barrier();
         total > 0
     });

@@ -16,26 +16,34 @@ use kernel::testing::{config, run};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// A reader enters its critical section, stays `hold` inside, and marks
+/// when it leaves; `wait` (a grace-period primitive) runs once the reader is
+/// inside. True if `wait` returned only after the reader left.
+fn wait_outlasts_reader(hold: fn(), wait: fn()) -> bool {
+    let inside = Arc::new(Completion::new());
+    let done = Arc::new(AtomicBool::new(false));
+    let (i2, d2) = (Arc::clone(&inside), Arc::clone(&done));
+    kthread_run(
+        move || {
+            let g = rcu_read_lock();
+            i2.complete();
+            hold();
+            d2.store(true, Ordering::SeqCst);
+            drop(g);
+            0
+        },
+        "reader",
+    );
+    inside.wait_for_completion();
+    wait();
+    done.load(Ordering::SeqCst)
+}
+
 #[test]
 fn synchronize_rcu_waits_for_preexisting_readers() {
+    // busy inside the critical section
     let (ok, _) = run(config(2), || {
-        let inside = Arc::new(Completion::new());
-        let reader_done = Arc::new(AtomicBool::new(false));
-        let (i2, r2) = (Arc::clone(&inside), Arc::clone(&reader_done));
-        kthread_run(
-            move || {
-                let g = rcu_read_lock();
-                i2.complete();
-                mdelay(30); // busy inside the critical section
-                r2.store(true, Ordering::SeqCst);
-                drop(g);
-                0
-            },
-            "reader",
-        );
-        inside.wait_for_completion();
-        synchronize_rcu();
-        reader_done.load(Ordering::SeqCst)
+        wait_outlasts_reader(|| mdelay(30), synchronize_rcu)
     });
     assert!(ok, "synchronize_rcu() returned while a reader was inside");
 }
@@ -128,24 +136,7 @@ fn quick_quiz_4_delayed_cpu_cannot_end_the_barrier_early() {
 #[test]
 fn expedited_waits_for_readers_too() {
     let (ok, _) = run(config(2), || {
-        let inside = Arc::new(Completion::new());
-        let done = Arc::new(AtomicBool::new(false));
-        let (i2, d2) = (Arc::clone(&inside), Arc::clone(&done));
-        kthread_run(
-            move || {
-                let g = rcu_read_lock();
-                i2.complete();
-                mdelay(20);
-                d2.store(true, Ordering::SeqCst);
-                drop(g);
-                kernel::kernel::sched::cond_resched();
-                0
-            },
-            "reader",
-        );
-        inside.wait_for_completion();
-        synchronize_rcu_expedited();
-        done.load(Ordering::SeqCst)
+        wait_outlasts_reader(|| mdelay(20), synchronize_rcu_expedited)
     });
     assert!(ok);
 }
@@ -282,25 +273,8 @@ fn srcu_readers_may_sleep_and_call_srcu_barrier() {
 fn preemptible_flavour_blocked_reader_holds_the_grace_period() {
     let mut cfg = config(2);
     cfg.cmdline = "rcu=preempt".into();
-    let (ok, _) = run(cfg, || {
-        let inside = Arc::new(Completion::new());
-        let done = Arc::new(AtomicBool::new(false));
-        let (i2, d2) = (Arc::clone(&inside), Arc::clone(&done));
-        kthread_run(
-            move || {
-                let g = rcu_read_lock();
-                i2.complete();
-                msleep(30); // preempted/blocked inside the section
-                d2.store(true, Ordering::SeqCst);
-                drop(g);
-                0
-            },
-            "preempt_reader",
-        );
-        inside.wait_for_completion();
-        synchronize_rcu();
-        done.load(Ordering::SeqCst)
-    });
+    // preempted/blocked inside the section
+    let (ok, _) = run(cfg, || wait_outlasts_reader(|| msleep(30), synchronize_rcu));
     assert!(ok);
 }
 

@@ -2,11 +2,8 @@
 //! describe the layout, set_event/enable control them, trace_pipe consumes,
 //! and toggling events while they fire on every CPU is safe.
 
-use kernel::kernel::kthread::{kthread_run, kthread_stop};
 use kernel::kernel::time::msleep;
 use kernel::testing::{config, run};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 fn read(p: &str) -> String {
     kernel::kernel()
@@ -147,21 +144,7 @@ fn trace_pipe_consumes_and_trace_clears() {
 #[test]
 fn toggling_events_while_they_fire_on_every_cpu_is_safe() {
     let (lost, _) = run(config(4), || {
-        let stop = Arc::new(AtomicBool::new(false));
-        let mut ts = vec![];
-        for i in 0..4 {
-            let stop = Arc::clone(&stop);
-            ts.push(kthread_run(
-                move || {
-                    while !stop.load(Ordering::SeqCst) {
-                        kernel::kernel::sched::yield_now();
-                        msleep(0);
-                    }
-                    0
-                },
-                &format!("churn/{i}"),
-            ));
-        }
+        let churn = kernel::testing::churn(4);
         write("options/overwrite", "0");
         for i in 0..200 {
             write("set_event", if i % 2 == 0 { "*:*" } else { "" });
@@ -169,10 +152,7 @@ fn toggling_events_while_they_fire_on_every_cpu_is_safe() {
                 let _ = read("trace_pipe");
             }
         }
-        stop.store(true, Ordering::SeqCst);
-        for t in ts {
-            kthread_stop(&t);
-        }
+        drop(churn);
         write("set_event", "");
         let k = kernel::kernel();
         let lost = k.tracing.lost();

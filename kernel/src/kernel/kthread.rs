@@ -303,10 +303,3 @@ pub fn kthread_stop(t: &Arc<Task>) -> i32 {
     kt.exited.wait_for_completion();
     kt.result.load(Ordering::Acquire)
 }
-
-/// Whether the kthread has started running its function.
-pub fn kthread_started(t: &Task) -> bool {
-    t.kthread
-        .as_ref()
-        .is_some_and(|k| k.started.load(Ordering::Acquire))
-}

@@ -36,9 +36,6 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering}
 use std::sync::{Arc, OnceLock, Weak};
 
 pub const WQ_UNBOUND: u32 = 1 << 1;
-pub const WQ_FREEZABLE: u32 = 1 << 2;
-pub const WQ_MEM_RECLAIM: u32 = 1 << 3;
-pub const WQ_HIGHPRI: u32 = 1 << 4;
 pub const WQ_DFL_ACTIVE: usize = 256;
 pub const WQ_MAX_ACTIVE: usize = 512;
 pub const IDLE_WORKER_TIMEOUT: u64 = 300 * HZ;
@@ -182,17 +179,6 @@ impl Default for Workqueues {
 impl Workqueues {
     fn pools(&self) -> &[Arc<WorkerPool>] {
         self.pools.get().map(|v| v.as_slice()).unwrap_or(&[])
-    }
-
-    /// Worker count per pool, for listings.
-    pub fn pool_workers(&self) -> Vec<(usize, usize, usize)> {
-        self.pools()
-            .iter()
-            .map(|p| {
-                let g = p.lock.lock_irqsave();
-                (p.id, g.nr_workers, g.nr_idle)
-            })
-            .collect()
     }
 }
 
@@ -586,11 +572,6 @@ impl Workqueue {
     pub fn destroy(self) {
         self.drain_workqueue();
         self.0.dying.store(true, Ordering::Release);
-    }
-
-    /// Items queued or running, for diagnostics.
-    pub fn nr_in_flight(&self) -> usize {
-        self.0.color_state.lock_irqsave().nr_in_flight.iter().sum()
     }
 }
 

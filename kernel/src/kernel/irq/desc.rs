@@ -17,7 +17,6 @@ use std::sync::Arc;
 pub type IrqReturn = u32;
 pub const IRQ_NONE: IrqReturn = 0;
 pub const IRQ_HANDLED: IrqReturn = 1;
-pub const IRQ_WAKE_THREAD: IrqReturn = 2;
 
 pub const IRQF_SHARED: u32 = 0x0000_0080;
 

@@ -97,8 +97,4 @@ impl Semaphore {
             None => g.count += 1,
         }
     }
-
-    pub fn count(&self) -> u32 {
-        self.lock.lock_irqsave().count
-    }
 }

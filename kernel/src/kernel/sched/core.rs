@@ -98,11 +98,6 @@ impl Rq {
         self.nr_running.load(Ordering::SeqCst) == 0
     }
 
-    /// Tasks queued here (not running), for ps-like listings.
-    pub fn queued_pids(&self) -> Vec<Pid> {
-        self.inner.lock().cfs.tasks().map(|t| t.pid).collect()
-    }
-
     fn sync_counts(&self, g: &RqInner) {
         let q = g.cfs.len();
         self.nr_queued.store(q, Ordering::SeqCst);

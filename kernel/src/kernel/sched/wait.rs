@@ -3,8 +3,7 @@
 //!
 //! Every entry carries its own wake function, as in Linux:
 //! `default_wake_function` wakes the entry's task, `autoremove_wake_function`
-//! also unlinks the entry, `woken_wake_function` sets `WQ_FLAG_WOKEN` for
-//! `wait_woken()`, and an arbitrary callback may do anything that is legal
+//! also unlinks the entry, and an arbitrary callback may do anything that is legal
 //! in the waker's context instead of waking a task — this is what lets
 //! asynchronous I/O continue from a wake-up without a sleeping thread.
 //! `__wake_up_common` walks the list under the head's lock, calls each wake
@@ -27,7 +26,6 @@ use std::sync::Arc;
 use uapi::errno::{Errno, ERESTARTSYS};
 
 pub const WQ_FLAG_EXCLUSIVE: u32 = 0x01;
-pub const WQ_FLAG_WOKEN: u32 = 0x02;
 
 /// Signature of a custom wake function: (entry, mode, wake_flags, key) →
 /// non-zero if it "woke" something, negative to stop the walk.
@@ -36,7 +34,6 @@ pub type WakeFn = dyn Fn(&WaitQueueEntry, u32, u32, usize) -> i32 + Send + Sync;
 enum WakeFunc {
     Default,
     Autoremove,
-    Woken,
     Custom(Box<WakeFn>),
 }
 
@@ -68,11 +65,6 @@ impl WaitQueueEntry {
     /// `init_waitqueue_entry(entry, task)`: `default_wake_function`.
     pub fn for_task(task: Arc<Task>) -> Arc<Self> {
         Self::new(Some(task), WakeFunc::Default)
-    }
-
-    /// `DEFINE_WAIT_FUNC(name, woken_wake_function)` for `wait_woken()`.
-    pub fn woken() -> Arc<Self> {
-        Self::new(Some(current()), WakeFunc::Woken)
     }
 
     /// `init_waitqueue_func_entry(entry, func)`: a callback that runs in the
@@ -113,10 +105,6 @@ impl WaitQueueEntry {
                     self.list_del_init();
                 }
                 r
-            }
-            WakeFunc::Woken => {
-                self.flags.fetch_or(WQ_FLAG_WOKEN, Ordering::SeqCst);
-                self.default_wake_function(mode)
             }
             WakeFunc::Custom(f) => f(self, mode, wake_flags, key),
         }
@@ -270,18 +258,6 @@ impl WaitQueueHead {
     pub fn wake_up_poll(&self, key: usize) {
         self.__wake_up(TASK_NORMAL, 1, key)
     }
-}
-
-/// `wait_woken()`: sleep until `woken_wake_function` ran (or `timeout`).
-pub fn wait_woken(e: &WaitQueueEntry, state: u32, timeout: u64) -> u64 {
-    set_current_state(state);
-    let mut left = timeout;
-    if e.flags() & WQ_FLAG_WOKEN == 0 {
-        left = schedule_timeout(timeout);
-    }
-    set_current_state(TASK_RUNNING);
-    e.flags.fetch_and(!WQ_FLAG_WOKEN, Ordering::SeqCst);
-    left
 }
 
 /// The loop behind every `wait_event*` variant. Returns the jiffies left
