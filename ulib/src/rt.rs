@@ -189,8 +189,15 @@ fn enter(regs: &PtRegs) -> bool {
 /// Run `main` as a host program (examples and differential tests): host
 /// backend, the host's argv and environment, exit_group with its status.
 pub fn host_main(main: AppletMain) -> ! {
+    host_run(main, std::env::args().collect())
+}
+
+/// Run `main` with `argv` as a host program (see [`host_main`]).
+pub fn host_run(main: AppletMain, argv: Vec<String>) -> ! {
     use_host_backend();
-    let argv: Vec<String> = std::env::args().collect();
+    // The Rust runtime ignores SIGPIPE; a C program (and an exec'd child,
+    // which inherits ignored signals) starts with the default.
+    let _ = crate::sys::signal_default(uapi::signal::SIGPIPE);
     let envp: Vec<String> = std::env::vars().map(|(k, v)| format!("{k}={v}")).collect();
     let code = run_main(main, &argv, &envp);
     crate::sys::exit_group(code)
