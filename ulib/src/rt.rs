@@ -40,8 +40,10 @@ fn continuations() -> &'static Mutex<HashMap<u64, Continuation>> {
     C.get_or_init(Default::default)
 }
 
-fn handlers() -> &'static Mutex<HashMap<u64, fn(i32)>> {
-    static H: OnceLock<Mutex<HashMap<u64, fn(i32)>>> = OnceLock::new();
+type HandlerTable = Mutex<HashMap<u64, fn(i32)>>;
+
+fn handlers() -> &'static HandlerTable {
+    static H: OnceLock<HandlerTable> = OnceLock::new();
     H.get_or_init(Default::default)
 }
 

@@ -86,9 +86,8 @@ pub fn main(args: &[String]) -> i32 {
             ueprintln!("Try '{p} --help' for more information.");
             return 1;
         };
-        let size = || {
-            parse_size(v).filter(|&n| n > 0 || k == "count" || k == "skip" || k == "seek")
-        };
+        let size =
+            || parse_size(v).filter(|&n| n > 0 || k == "count" || k == "skip" || k == "seek");
         let bad = || {
             ueprintln!("{p}: invalid number: '{v}'");
             1
@@ -186,32 +185,42 @@ pub fn main(args: &[String]) -> i32 {
             return 1;
         }
     }
-    let (mut in_full, mut in_part, mut out_full, mut out_part, mut bytes) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let (mut in_full, mut in_part, mut out_full, mut out_part, mut bytes) =
+        (0u64, 0u64, 0u64, 0u64, 0u64);
     let mut pending: Vec<u8> = Vec::new();
     let mut st = 0;
-    let mut flush = |pending: &mut Vec<u8>, all: bool, out_full: &mut u64, out_part: &mut u64| -> bool {
-        while pending.len() as u64 >= obs || (all && !pending.is_empty()) {
-            let n = (obs as usize).min(pending.len());
-            if let Err(e) = ulib::write_all(ofd, &pending[..n]) {
-                ueprintln!("{p}: error writing '{}': {}", outf.as_deref().unwrap_or("standard output"), e.message());
-                return false;
+    let mut flush =
+        |pending: &mut Vec<u8>, all: bool, out_full: &mut u64, out_part: &mut u64| -> bool {
+            while pending.len() as u64 >= obs || (all && !pending.is_empty()) {
+                let n = (obs as usize).min(pending.len());
+                if let Err(e) = ulib::write_all(ofd, &pending[..n]) {
+                    ueprintln!(
+                        "{p}: error writing '{}': {}",
+                        outf.as_deref().unwrap_or("standard output"),
+                        e.message()
+                    );
+                    return false;
+                }
+                if n as u64 == obs {
+                    *out_full += 1;
+                } else {
+                    *out_part += 1;
+                }
+                bytes += n as u64;
+                pending.drain(..n);
             }
-            if n as u64 == obs {
-                *out_full += 1;
-            } else {
-                *out_part += 1;
-            }
-            bytes += n as u64;
-            pending.drain(..n);
-        }
-        true
-    };
+            true
+        };
     while count.is_none_or(|c| in_full + in_part < c) {
         let n = match ulib::read(ifd, &mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) => {
-                ueprintln!("{p}: error reading '{}': {}", inf.as_deref().unwrap_or("standard input"), e.message());
+                ueprintln!(
+                    "{p}: error reading '{}': {}",
+                    inf.as_deref().unwrap_or("standard input"),
+                    e.message()
+                );
                 st = 1;
                 break;
             }
@@ -258,7 +267,10 @@ mod tests {
         assert_eq!(parse_size("1kB"), Some(1000));
         assert_eq!(parse_size("2x1M"), Some(2 << 20));
         assert_eq!(parse_size("1q"), None);
-        assert_eq!(summary_line(512, 0.5), "512 bytes copied, 0.500000 s, 1.1 kB/s");
+        assert_eq!(
+            summary_line(512, 0.5),
+            "512 bytes copied, 0.500000 s, 1.1 kB/s"
+        );
         assert_eq!(
             summary_line(1048576, 1.0),
             "1048576 bytes (1.1 MB, 1.0 MiB) copied, 1.000000 s, 1.1 MB/s"

@@ -21,7 +21,8 @@ pub fn rows(info: &[(String, u64)]) -> ([u64; 6], [u64; 3]) {
     let g = |k: &str| info.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
     let total = g("MemTotal").unwrap_or(0);
     let free = g("MemFree").unwrap_or(0);
-    let cache = g("Buffers").unwrap_or(0) + g("Cached").unwrap_or(0) + g("SReclaimable").unwrap_or(0);
+    let cache =
+        g("Buffers").unwrap_or(0) + g("Cached").unwrap_or(0) + g("SReclaimable").unwrap_or(0);
     let used = total.saturating_sub(free).saturating_sub(cache);
     let avail = g("MemAvailable").unwrap_or(free);
     let st = g("SwapTotal").unwrap_or(0);
@@ -64,7 +65,13 @@ pub fn main(args: &[String]) -> i32 {
         f(mem[4]),
         f(mem[5])
     );
-    uprintln!("{:<8}{:>12}{:>12}{:>12}", "Swap:", f(swap[0]), f(swap[1]), f(swap[2]));
+    uprintln!(
+        "{:<8}{:>12}{:>12}{:>12}",
+        "Swap:",
+        f(swap[0]),
+        f(swap[1]),
+        f(swap[2])
+    );
     0
 }
 

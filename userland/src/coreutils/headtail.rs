@@ -49,7 +49,11 @@ fn parse_args(p: &str, args: &[String]) -> Result<(Count, Vec<String>), i32> {
             i += 2;
             continue;
         }
-        if let Some(v) = a.strip_prefix("-n").or_else(|| a.strip_prefix("-c")).filter(|v| !v.is_empty()) {
+        if let Some(v) = a
+            .strip_prefix("-n")
+            .or_else(|| a.strip_prefix("-c"))
+            .filter(|v| !v.is_empty())
+        {
             let (n, plus) = num(v)?;
             count = match (a.starts_with("-n"), plus) {
                 (true, false) => Count::Lines(n),
@@ -79,7 +83,12 @@ fn select(data: &[u8], count: Count, head: bool) -> &[u8] {
         (Count::FromByte(n), _) => &data[(n.saturating_sub(1) as usize).min(data.len())..],
         (Count::Lines(n), true) => {
             let mut end = 0;
-            for (k, _) in data.iter().enumerate().filter(|(_, &b)| b == b'\n').take(n as usize) {
+            for (k, _) in data
+                .iter()
+                .enumerate()
+                .filter(|(_, &b)| b == b'\n')
+                .take(n as usize)
+            {
                 end = k + 1;
             }
             if data.iter().filter(|&&b| b == b'\n').count() < n as usize {

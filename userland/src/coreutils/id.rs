@@ -34,7 +34,9 @@ pub fn main(args: &[String]) -> i32 {
     let (uid, gid) = (ulib::geteuid(), ulib::getegid());
     let one = |id: u32| {
         if n {
-            name(id).map(str::to_string).unwrap_or_else(|| id.to_string())
+            name(id)
+                .map(str::to_string)
+                .unwrap_or_else(|| id.to_string())
         } else {
             id.to_string()
         }

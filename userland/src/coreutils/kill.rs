@@ -45,18 +45,16 @@ pub fn main(args: &[String]) -> i32 {
         },
         Some("--") => rest = &rest[1..],
         // `-9`, `-KILL`, `-SIGKILL` (a negative pid needs `--` first).
-        Some(a) if a.starts_with('-') && a.len() > 1 => {
-            match signames::parse(&a[1..]) {
-                Some(s) => {
-                    sig = s;
-                    rest = &rest[1..];
-                }
-                None => {
-                    ueprintln!("kill: unknown signal name {}", &a[1..]);
-                    return 1;
-                }
+        Some(a) if a.starts_with('-') && a.len() > 1 => match signames::parse(&a[1..]) {
+            Some(s) => {
+                sig = s;
+                rest = &rest[1..];
             }
-        }
+            None => {
+                ueprintln!("kill: unknown signal name {}", &a[1..]);
+                return 1;
+            }
+        },
         Some(_) => {}
     }
     if rest.is_empty() {

@@ -52,7 +52,10 @@ pub fn bad_option(prog: &str, opt: &str, code: i32) -> i32 {
     if let Some(long) = opt.strip_prefix("--") {
         ulib::ueprintln!("{prog}: unrecognized option '--{long}'");
     } else {
-        ulib::ueprintln!("{prog}: invalid option -- '{}'", opt.trim_start_matches('-'));
+        ulib::ueprintln!(
+            "{prog}: invalid option -- '{}'",
+            opt.trim_start_matches('-')
+        );
     }
     ulib::ueprintln!("Try '{prog} --help' for more information.");
     code

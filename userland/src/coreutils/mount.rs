@@ -94,7 +94,10 @@ pub fn main(args: &[String]) -> i32 {
 mod tests {
     #[test]
     fn opts() {
-        assert_eq!(super::parse_opts("ro,nosuid,mode=755"), (3, "mode=755".into()));
+        assert_eq!(
+            super::parse_opts("ro,nosuid,mode=755"),
+            (3, "mode=755".into())
+        );
         assert_eq!(super::parse_opts(""), (0, String::new()));
     }
 }

@@ -28,7 +28,11 @@ pub fn parse_stat(s: &str) -> Option<ProcStat> {
     let comm = s[open + 1..close].to_string();
     let f: Vec<&str> = s[close + 1..].split_whitespace().collect();
     // f[0] is field 3 (state).
-    let n = |i: usize| f.get(i - 3).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let n = |i: usize| {
+        f.get(i - 3)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     Some(ProcStat {
         pid,
         comm,
@@ -157,7 +161,13 @@ pub fn main(args: &[String]) -> i32 {
     } else {
         uprintln!("    PID TTY          TIME CMD");
         for q in shown {
-            uprintln!("{:>7} {:<8} {} {}", q.pid, tty_name(q.tty_nr), cputime(q), q.comm);
+            uprintln!(
+                "{:>7} {:<8} {} {}",
+                q.pid,
+                tty_name(q.tty_nr),
+                cputime(q),
+                q.comm
+            );
         }
     }
     0
@@ -169,7 +179,8 @@ mod tests {
 
     #[test]
     fn stat_line() {
-        let s = "42 (my (odd) cmd) S 1 42 42 1025 42 4194560 0 0 0 0 150 50 0 0 20 0 1 0 100 8192 3 0";
+        let s =
+            "42 (my (odd) cmd) S 1 42 42 1025 42 4194560 0 0 0 0 150 50 0 0 20 0 1 0 100 8192 3 0";
         let p = parse_stat(s).unwrap();
         assert_eq!(p.pid, 42);
         assert_eq!(p.comm, "my (odd) cmd");

@@ -15,7 +15,9 @@ pub fn main(args: &[String]) -> i32 {
             "--kernel-version" => vec!['v'],
             "--machine" => vec!['m'],
             "--operating-system" => vec!['o'],
-            o if o.starts_with('-') && !o.starts_with("--") && o.len() > 1 => o[1..].chars().collect(),
+            o if o.starts_with('-') && !o.starts_with("--") && o.len() > 1 => {
+                o[1..].chars().collect()
+            }
             o => {
                 if !o.starts_with('-') {
                     ueprintln!("{p}: extra operand '{o}'");

@@ -52,7 +52,10 @@ pub fn run(sh: &mut Shell, argv: &[String]) -> i32 {
                     st = 1;
                     continue;
                 }
-                let value = v.map(str::to_string).or_else(|| sh.get_var(k)).unwrap_or_default();
+                let value = v
+                    .map(str::to_string)
+                    .or_else(|| sh.get_var(k))
+                    .unwrap_or_default();
                 sh.vars.insert(
                     k.to_string(),
                     super::Var {
@@ -70,7 +73,10 @@ pub fn run(sh: &mut Shell, argv: &[String]) -> i32 {
             0
         }
         "shift" => {
-            let n = args.first().and_then(|a| a.parse::<usize>().ok()).unwrap_or(1);
+            let n = args
+                .first()
+                .and_then(|a| a.parse::<usize>().ok())
+                .unwrap_or(1);
             if n > sh.positional.len() {
                 return 1;
             }
@@ -166,7 +172,9 @@ fn fg_bg(sh: &mut Shell, which: &str, args: &[String]) -> i32 {
     sh.reap();
     let spec = args.first().map(String::as_str).unwrap_or("%+");
     let Some(id) = sh.jobs.parse_spec(spec).or_else(|| {
-        spec.parse::<usize>().ok().and_then(|n| sh.jobs.get(n).map(|j| j.id))
+        spec.parse::<usize>()
+            .ok()
+            .and_then(|n| sh.jobs.get(n).map(|j| j.id))
     }) else {
         let what = if args.is_empty() { "current" } else { spec };
         ueprintln!("{}: {which}: {what}: no such job", sh.name);
@@ -205,7 +213,12 @@ fn kill(sh: &mut Shell, args: &[String]) -> i32 {
                     uprintln!("{}", signames::list());
                     0
                 }
-                Some(a) => match a.parse::<i32>().ok().map(|n| if n > 128 { n - 128 } else { n }).and_then(signames::short_name) {
+                Some(a) => match a
+                    .parse::<i32>()
+                    .ok()
+                    .map(|n| if n > 128 { n - 128 } else { n })
+                    .and_then(signames::short_name)
+                {
                     Some(n) => {
                         uprintln!("{n}");
                         0
@@ -225,7 +238,11 @@ fn kill(sh: &mut Shell, args: &[String]) -> i32 {
         }
         Some("-s") | Some("-n") => {
             let Some(s) = args.get(1).and_then(|a| signames::parse(a)) else {
-                ueprintln!("{}: kill: {}: invalid signal specification", sh.name, args.get(1).map(String::as_str).unwrap_or(""));
+                ueprintln!(
+                    "{}: kill: {}: invalid signal specification",
+                    sh.name,
+                    args.get(1).map(String::as_str).unwrap_or("")
+                );
                 return 1;
             };
             sig = s;
@@ -234,7 +251,11 @@ fn kill(sh: &mut Shell, args: &[String]) -> i32 {
         Some("--") => rest = &args[1..],
         Some(a) if a.starts_with('-') && a.len() > 1 => {
             let Some(s) = signames::parse(&a[1..]) else {
-                ueprintln!("{}: kill: {}: invalid signal specification", sh.name, &a[1..]);
+                ueprintln!(
+                    "{}: kill: {}: invalid signal specification",
+                    sh.name,
+                    &a[1..]
+                );
                 return 1;
             };
             sig = s;
@@ -245,7 +266,12 @@ fn kill(sh: &mut Shell, args: &[String]) -> i32 {
     let mut st = 0;
     for t in rest {
         if t.starts_with('%') {
-            let Some(job) = sh.jobs.parse_spec(t).and_then(|id| sh.jobs.get(id)).cloned() else {
+            let Some(job) = sh
+                .jobs
+                .parse_spec(t)
+                .and_then(|id| sh.jobs.get(id))
+                .cloned()
+            else {
                 ueprintln!("{}: kill: {t}: no such job", sh.name);
                 st = 1;
                 continue;
@@ -254,7 +280,7 @@ fn kill(sh: &mut Shell, args: &[String]) -> i32 {
             let r = if sh.job_control {
                 ulib::kill(-job.pgid, sig)
             } else {
-                job.procs.iter().map(|p| ulib::kill(p.pid, sig)).collect()
+                job.procs.iter().try_for_each(|p| ulib::kill(p.pid, sig))
             };
             if let Err(e) = r {
                 ueprintln!("{}: kill: ({}) - {}", sh.name, job.pgid, e.message());
@@ -271,7 +297,10 @@ fn kill(sh: &mut Shell, args: &[String]) -> i32 {
                     }
                 }
                 Err(_) => {
-                    ueprintln!("{}: kill: {t}: arguments must be process or job IDs", sh.name);
+                    ueprintln!(
+                        "{}: kill: {t}: arguments must be process or job IDs",
+                        sh.name
+                    );
                     st = 1;
                 }
             }

@@ -38,7 +38,11 @@ impl Context for Shell {
             "!" => self.last_bg.map(|p| p.to_string()),
             "#" => Some(self.positional.len().to_string()),
             "0" => Some(self.name.clone()),
-            "-" => Some(if self.interactive { "i".into() } else { String::new() }),
+            "-" => Some(if self.interactive {
+                "i".into()
+            } else {
+                String::new()
+            }),
             n if n.chars().all(|c| c.is_ascii_digit()) => n
                 .parse::<usize>()
                 .ok()
@@ -319,7 +323,11 @@ impl Shell {
                 if job_control {
                     let _ = ulib::setpgid(0, first_pgid);
                     if !background {
-                        let g = if first_pgid == 0 { ulib::getpid() } else { first_pgid };
+                        let g = if first_pgid == 0 {
+                            ulib::getpid()
+                        } else {
+                            first_pgid
+                        };
                         let _ = ulib::tcsetpgrp(0, g);
                     }
                 }
@@ -421,7 +429,11 @@ impl Shell {
 
     /// Reap children until job `id` is no longer running.
     pub fn wait_while_running(&mut self, id: usize) {
-        while self.jobs.get(id).is_some_and(|j| j.state() == State::Running) {
+        while self
+            .jobs
+            .get(id)
+            .is_some_and(|j| j.state() == State::Running)
+        {
             match ulib::wait4(-1, WUNTRACED) {
                 Ok((pid, st)) => {
                     self.jobs.record(pid, st);
@@ -495,7 +507,12 @@ impl Shell {
         }
     }
 
-    fn run_argv(&mut self, argv: Vec<String>, assigns: Vec<(String, String)>, redirs: &[Redir]) -> i32 {
+    fn run_argv(
+        &mut self,
+        argv: Vec<String>,
+        assigns: Vec<(String, String)>,
+        redirs: &[Redir],
+    ) -> i32 {
         if self.apply_redirs(redirs, false).is_none() {
             return 1;
         }
@@ -580,7 +597,9 @@ impl Shell {
         for r in redirs {
             let target = expand_single(self, &r.target);
             if save && !saved.iter().any(|(fd, _)| *fd == r.fd) {
-                let keep = ulib::fcntl(r.fd, F_DUPFD_CLOEXEC, 10).ok().map(|f| f as i32);
+                let keep = ulib::fcntl(r.fd, F_DUPFD_CLOEXEC, 10)
+                    .ok()
+                    .map(|f| f as i32);
                 saved.push((r.fd, keep));
             }
             let res = match r.op {
@@ -645,13 +664,14 @@ impl Shell {
 
     /// Wait for a job to finish (the `wait` builtin); its exit code.
     pub fn wait_job(&mut self, id: usize) -> i32 {
-        loop {
-            self.wait_while_running(id);
-            match self.jobs.get(id).map(|j| j.state()) {
-                Some(State::Done) | None => break,
-                // A stopped job: wait returns, as in bash.
-                Some(_) => return 128 + SIGTSTP,
-            }
+        self.wait_while_running(id);
+        if self
+            .jobs
+            .get(id)
+            .is_some_and(|j| j.state() == State::Stopped)
+        {
+            // A stopped job: wait returns, as in bash.
+            return 128 + SIGTSTP;
         }
         let st = self.jobs.get(id).map(|j| j.last_status()).unwrap_or(0);
         self.jobs.remove(id);

@@ -76,9 +76,10 @@ fn param_value(ctx: &dyn Context, name: &str) -> String {
 
 fn tilde(ctx: &dyn Context, w: &Word) -> Option<(String, String)> {
     match w.0.first() {
-        Some(Seg::Lit { s, quoted: false }) if s == "~" || s.starts_with("~/") => {
-            Some((ctx.param("HOME").unwrap_or_else(|| "/".into()), s[1..].into()))
-        }
+        Some(Seg::Lit { s, quoted: false }) if s == "~" || s.starts_with("~/") => Some((
+            ctx.param("HOME").unwrap_or_else(|| "/".into()),
+            s[1..].into(),
+        )),
         _ => None,
     }
 }
@@ -128,7 +129,10 @@ pub fn expand_fields(ctx: &mut dyn Context, w: &Word) -> Vec<String> {
     f.end_field();
     let mut out = Vec::new();
     for field in f.done {
-        if field.iter().any(|&(c, q)| !q && matches!(c, '*' | '?' | '[')) {
+        if field
+            .iter()
+            .any(|&(c, q)| !q && matches!(c, '*' | '?' | '['))
+        {
             let m = glob(ctx, &field);
             if !m.is_empty() {
                 out.extend(m);
@@ -183,9 +187,12 @@ fn match_from(pat: &[(char, bool)], name: &[char]) -> bool {
     }
 }
 
-/// Parse a bracket expression after `[`: ranges, negation, and how many
-/// pattern characters it used (including the closing `]`).
-fn bracket(p: &[(char, bool)]) -> Option<(Vec<(char, char)>, bool, usize)> {
+/// A parsed bracket expression: character ranges, negated, pattern
+/// characters used (including the closing `]`).
+type Bracket = (Vec<(char, char)>, bool, usize);
+
+/// Parse a bracket expression after `[`.
+fn bracket(p: &[(char, bool)]) -> Option<Bracket> {
     let mut i = 0;
     let negate = matches!(p.first(), Some(&('!', false)) | Some(&('^', false)));
     if negate {
@@ -217,9 +224,15 @@ fn glob(ctx: &dyn Context, field: &[(char, bool)]) -> Vec<String> {
         .split(|&(c, _)| c == '/')
         .filter(|c| !c.is_empty())
         .collect();
-    let mut paths = vec![if absolute { "/".to_string() } else { String::new() }];
+    let mut paths = vec![if absolute {
+        "/".to_string()
+    } else {
+        String::new()
+    }];
     for comp in comps {
-        let is_pat = comp.iter().any(|&(c, q)| !q && matches!(c, '*' | '?' | '['));
+        let is_pat = comp
+            .iter()
+            .any(|&(c, q)| !q && matches!(c, '*' | '?' | '['));
         let mut next = Vec::new();
         for base in &paths {
             if is_pat {
@@ -285,7 +298,12 @@ mod tests {
         }
         fn list_dir(&self, path: &str) -> Vec<String> {
             match path {
-                "." => vec!["b.txt".into(), "a.txt".into(), ".h.txt".into(), "c.rs".into()],
+                "." => vec![
+                    "b.txt".into(),
+                    "a.txt".into(),
+                    ".h.txt".into(),
+                    "c.rs".into(),
+                ],
                 "/etc" => vec!["rc".into(), "passwd".into()],
                 _ => vec![],
             }

@@ -31,7 +31,11 @@ pub enum State {
 
 impl Job {
     pub fn state(&self) -> State {
-        if self.procs.iter().all(|p| p.status.is_some_and(|s| !wifstopped(s))) {
+        if self
+            .procs
+            .iter()
+            .all(|p| p.status.is_some_and(|s| !wifstopped(s)))
+        {
             State::Done
         } else if self.procs.iter().any(|p| p.status.is_some_and(wifstopped)) {
             State::Stopped
@@ -89,10 +93,7 @@ impl Jobs {
         self.list.push(Job {
             id,
             pgid,
-            procs: pids
-                .iter()
-                .map(|&pid| Proc { pid, status: None })
-                .collect(),
+            procs: pids.iter().map(|&pid| Proc { pid, status: None }).collect(),
             text: text.to_string(),
         });
         self.make_current(id);
@@ -170,7 +171,11 @@ impl Jobs {
 
     /// Bash's job line: `[1]+  Running                 sleep 10 &`.
     pub fn format(&self, j: &Job) -> String {
-        let amp = if j.state() == State::Running { " &" } else { "" };
+        let amp = if j.state() == State::Running {
+            " &"
+        } else {
+            ""
+        };
         format!(
             "[{}]{}  {:<24}{}{}",
             j.id,
@@ -215,13 +220,22 @@ mod tests {
         let mut j = Jobs::default();
         let a = j.add(10, &[10, 11], "sleep 10 | cat");
         let b = j.add(12, &[12], "sleep 20");
-        assert_eq!(j.format(j.get(a).unwrap()), "[1]-  Running                 sleep 10 | cat &");
+        assert_eq!(
+            j.format(j.get(a).unwrap()),
+            "[1]-  Running                 sleep 10 | cat &"
+        );
         j.record(12, w_stopcode(20));
-        assert_eq!(j.format(j.get(b).unwrap()), "[2]+  Stopped                 sleep 20");
+        assert_eq!(
+            j.format(j.get(b).unwrap()),
+            "[2]+  Stopped                 sleep 20"
+        );
         j.record(10, w_exitcode(0, 0));
         assert_eq!(j.get(a).unwrap().state(), State::Running);
         j.record(11, w_exitcode(0, 15));
-        assert_eq!(j.format(j.get(a).unwrap()), "[1]-  Terminated              sleep 10 | cat");
+        assert_eq!(
+            j.format(j.get(a).unwrap()),
+            "[1]-  Terminated              sleep 10 | cat"
+        );
         assert_eq!(j.parse_spec("%1"), Some(1));
         assert_eq!(j.parse_spec("%%"), Some(2));
         assert_eq!(j.parse_spec("%-"), Some(1));

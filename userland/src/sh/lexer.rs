@@ -108,7 +108,10 @@ fn is_name_char(c: char) -> bool {
 }
 
 fn is_meta(c: char) -> bool {
-    matches!(c, '|' | '&' | ';' | '<' | '>' | '(' | ')' | ' ' | '\t' | '\n')
+    matches!(
+        c,
+        '|' | '&' | ';' | '<' | '>' | '(' | ')' | ' ' | '\t' | '\n'
+    )
 }
 
 impl<'a> Lexer<'a> {
@@ -119,7 +122,10 @@ impl<'a> Lexer<'a> {
         self.chars.get(self.i + k).map(|c| c.1)
     }
     fn pos(&self) -> usize {
-        self.chars.get(self.i).map(|c| c.0).unwrap_or(self.src.len())
+        self.chars
+            .get(self.i)
+            .map(|c| c.0)
+            .unwrap_or(self.src.len())
     }
 
     fn push_lit(segs: &mut Vec<Seg>, c: char, quoted: bool) {

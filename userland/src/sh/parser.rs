@@ -374,7 +374,8 @@ impl<'a> Parser<'a> {
 /// True for a valid variable name.
 pub fn is_name(s: &str) -> bool {
     let mut c = s.chars();
-    c.next().is_some_and(|f| f == '_' || f.is_ascii_alphabetic())
+    c.next()
+        .is_some_and(|f| f == '_' || f.is_ascii_alphabetic())
         && c.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
