@@ -1,4 +1,4 @@
-//! Shell builtins: `cd exit export unset shift . : wait jobs fg bg kill`
+//! Shell builtins: `cd exit exec export unset shift . : wait jobs fg bg kill`
 //! (kill is a builtin so that `%N` job specs work, as in bash).
 
 use super::parser::is_name;
@@ -8,7 +8,7 @@ use ulib::uapi::signal::{SIGCONT, SIGTERM};
 use ulib::{ueprintln, uprintln};
 
 const BUILTINS: &[&str] = &[
-    "cd", "exit", "export", "unset", "shift", ".", ":", "wait", "jobs", "fg", "bg", "kill",
+    "cd", "exit", "exec", "export", "unset", "shift", ".", ":", "wait", "jobs", "fg", "bg", "kill",
 ];
 
 pub fn is_builtin(name: &str) -> bool {
@@ -33,6 +33,14 @@ pub fn run(sh: &mut Shell, argv: &[String]) -> i32 {
             };
             sh.exit_requested = Some(code);
             code
+        }
+        "exec" => {
+            if args.is_empty() {
+                return 0;
+            }
+            let s = sh.exec_external(args);
+            sh.exit_requested = Some(s);
+            s
         }
         "export" => {
             if args.is_empty() {

@@ -78,6 +78,10 @@ impl Context for Shell {
         String::from_utf8_lossy(&out).into_owned()
     }
 
+    fn assign(&mut self, name: &str, value: &str) {
+        self.set_var(name, value);
+    }
+
     fn list_dir(&self, path: &str) -> Vec<String> {
         ulib::read_dir(path)
             .map(|v| {
@@ -214,7 +218,9 @@ impl Shell {
                     for (k, v) in &assigns {
                         self.set_var(k, v);
                     }
-                    let Some(saved) = self.apply_redirs(&s.redirs, true) else {
+                    // `exec`'s redirections stay (and it may not return).
+                    let keep = argv[0] == "exec";
+                    let Some(saved) = self.apply_redirs(&s.redirs, !keep) else {
                         return 1;
                     };
                     let st = super::builtins::run(self, &argv);
@@ -534,7 +540,7 @@ impl Shell {
 
     /// execve `argv[0]` (searched along PATH); returns only on failure,
     /// with bash's status: 127 not found, 126 not executable.
-    fn exec_external(&mut self, argv: &[String]) -> i32 {
+    pub(super) fn exec_external(&mut self, argv: &[String]) -> i32 {
         let name = &argv[0];
         let path = if name.contains('/') {
             name.clone()
@@ -725,6 +731,9 @@ fn pipeline_text(p: &Pipeline) -> String {
                             super::lexer::Seg::Lit { s, .. } => s.clone(),
                             super::lexer::Seg::Param { name, .. } => format!("${name}"),
                             super::lexer::Seg::CmdSub { src, .. } => format!("$({src})"),
+                            super::lexer::Seg::ParamOp { name, op, word, .. } => {
+                                format!("${{{name}{op}{word}}}")
+                            }
                         })
                         .collect::<String>()
                 })

@@ -21,6 +21,8 @@ pub trait Context {
     fn command_subst(&mut self, src: &str) -> String;
     /// The names in directory `path` (without `.` and `..`).
     fn list_dir(&self, path: &str) -> Vec<String>;
+    /// Assign a variable (for `${name:=word}`).
+    fn assign(&mut self, name: &str, value: &str);
 }
 
 type Field = Vec<(char, bool)>;
@@ -74,6 +76,43 @@ fn param_value(ctx: &dyn Context, name: &str) -> String {
     }
 }
 
+/// `${name<op>word}` and `${#name}`.
+fn param_op(ctx: &mut dyn Context, name: &str, op: &str, word: &str) -> String {
+    let val = match name {
+        "@" | "*" => {
+            let p = ctx.positional();
+            (!p.is_empty()).then(|| p.join(" "))
+        }
+        n => ctx.param(n),
+    };
+    let word_value = |ctx: &mut dyn Context| match super::lexer::tokenize(word) {
+        Ok(toks) => toks
+            .iter()
+            .filter_map(|t| match &t.tok {
+                super::lexer::Tok::Word(w) => Some(expand_single(ctx, w)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        Err(_) => word.to_string(),
+    };
+    let set_nonempty = val.as_deref().is_some_and(|v| !v.is_empty());
+    match op {
+        "#" => val.unwrap_or_default().chars().count().to_string(),
+        ":-" if !set_nonempty => word_value(ctx),
+        "-" if val.is_none() => word_value(ctx),
+        ":=" | "=" if (op == ":=" && !set_nonempty) || (op == "=" && val.is_none()) => {
+            let v = word_value(ctx);
+            ctx.assign(name, &v);
+            v
+        }
+        ":+" if set_nonempty => word_value(ctx),
+        "+" if val.is_some() => word_value(ctx),
+        ":+" | "+" => String::new(),
+        _ => val.unwrap_or_default(),
+    }
+}
+
 fn tilde(ctx: &dyn Context, w: &Word) -> Option<(String, String)> {
     match w.0.first() {
         Some(Seg::Lit { s, quoted: false }) if s == "~" || s.starts_with("~/") => Some((
@@ -124,6 +163,19 @@ pub fn expand_fields(ctx: &mut dyn Context, w: &Word) -> Vec<String> {
                     f.push_split(&v);
                 }
             }
+            Seg::ParamOp {
+                name,
+                op,
+                word,
+                quoted,
+            } => {
+                let v = param_op(ctx, name, op, word);
+                if *quoted {
+                    f.push_str(&v, true);
+                } else {
+                    f.push_split(&v);
+                }
+            }
         }
     }
     f.end_field();
@@ -159,6 +211,7 @@ pub fn expand_single(ctx: &mut dyn Context, w: &Word) -> String {
             Seg::Lit { s, .. } => out.push_str(s),
             Seg::Param { name, .. } => out.push_str(&param_value(ctx, name)),
             Seg::CmdSub { src, .. } => out.push_str(&subst(ctx, src)),
+            Seg::ParamOp { name, op, word, .. } => out.push_str(&param_op(ctx, name, op, word)),
         }
     }
     out
@@ -296,6 +349,7 @@ mod tests {
         fn command_subst(&mut self, src: &str) -> String {
             format!("<{src}>\n\n")
         }
+        fn assign(&mut self, _name: &str, _value: &str) {}
         fn list_dir(&self, path: &str) -> Vec<String> {
             match path {
                 "." => vec![
@@ -333,6 +387,14 @@ mod tests {
         assert_eq!(fields("$@"), vec!["p", "1", "p2"]);
         assert_eq!(fields("\"$*\""), vec!["p 1 p2"]);
         assert_eq!(fields("${A}z"), vec!["x", "yz"]);
+        assert_eq!(
+            fields("${U:-d e} \"${U:-d e}\" ${E-f} ${E:-g}"),
+            vec!["d", "e", "d e", "g"]
+        );
+        assert_eq!(
+            fields("${A:+set} ${U+set} ${#A} ${#U}"),
+            vec!["set", "4", "0"]
+        );
     }
 
     #[test]

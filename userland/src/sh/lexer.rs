@@ -16,6 +16,14 @@ pub enum Seg {
     Param { name: String, quoted: bool },
     /// `$(...)`: the source of the command.
     CmdSub { src: String, quoted: bool },
+    /// `${name<op>word}` with op one of `:- - :+ + := =`, or `${#name}`
+    /// (op `#`, empty word). The word is expanded only when used.
+    ParamOp {
+        name: String,
+        op: String,
+        word: String,
+        quoted: bool,
+    },
 }
 
 /// A word: its segments in order.
@@ -187,11 +195,40 @@ impl<'a> Lexer<'a> {
                         }
                     }
                 }
-                let ok = (name.chars().next().is_some_and(is_name_start)
-                    && name.chars().all(is_name_char))
-                    || (name.len() == 1 && "?$!#@*-0123456789".contains(name.as_str()))
-                    || (!name.is_empty() && name.chars().all(|c| c.is_ascii_digit()));
-                if !ok {
+                let valid = |n: &str| {
+                    (n.chars().next().is_some_and(is_name_start) && n.chars().all(is_name_char))
+                        || (n.len() == 1 && "?$!#@*-0123456789".contains(n))
+                        || (!n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+                };
+                if let Some(n) = name.strip_prefix('#').filter(|n| !n.is_empty() && valid(n)) {
+                    segs.push(Seg::ParamOp {
+                        name: n.to_string(),
+                        op: "#".into(),
+                        word: String::new(),
+                        quoted,
+                    });
+                    return Ok(());
+                }
+                let split = name
+                    .char_indices()
+                    .skip(1)
+                    .find(|&(_, c)| matches!(c, ':' | '-' | '+' | '='))
+                    .map(|(i, _)| i);
+                if let Some(i) = split {
+                    let (n, rest) = name.split_at(i);
+                    let oplen = if rest.starts_with(':') { 2 } else { 1 };
+                    let op = rest.get(..oplen).unwrap_or("");
+                    if valid(n) && matches!(op, ":-" | "-" | ":+" | "+" | ":=" | "=") {
+                        segs.push(Seg::ParamOp {
+                            name: n.to_string(),
+                            op: op.to_string(),
+                            word: rest[oplen..].to_string(),
+                            quoted,
+                        });
+                        return Ok(());
+                    }
+                }
+                if !valid(&name) {
                     return Err(LexError::Syntax(format!("${{{name}}}: bad substitution")));
                 }
                 segs.push(Seg::Param { name, quoted });
@@ -498,6 +535,23 @@ mod tests {
             ]
         );
         assert!(matches!(tokenize("${a b}"), Err(LexError::Syntax(_))));
+        assert_eq!(
+            toks("${X:-a b} ${#X}"),
+            vec![
+                Tok::Word(Word(vec![Seg::ParamOp {
+                    name: "X".into(),
+                    op: ":-".into(),
+                    word: "a b".into(),
+                    quoted: false
+                }])),
+                Tok::Word(Word(vec![Seg::ParamOp {
+                    name: "X".into(),
+                    op: "#".into(),
+                    word: String::new(),
+                    quoted: false
+                }])),
+            ]
+        );
     }
 
     #[test]
