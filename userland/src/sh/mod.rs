@@ -151,7 +151,9 @@ impl Shell {
             let _ = ulib::signal_ignore(s);
         }
         let pid = ulib::getpid();
-        if ulib::setpgid(0, 0).is_ok() && ulib::tcsetpgrp(0, pid).is_ok() {
+        // A session leader already leads its group (and may not setpgid).
+        let leader = ulib::getpgid(0) == Ok(pid) || ulib::setpgid(0, 0).is_ok();
+        if leader && ulib::tcsetpgrp(0, pid).is_ok() {
             self.shell_pgid = pid;
             self.job_control = true;
         }
