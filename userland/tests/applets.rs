@@ -313,3 +313,93 @@ fn initramfs_lists_every_applet() {
         assert!(ulib::rt::resolve_applet(name).is_some());
     }
 }
+
+/// Open a pseudo-terminal pair through ulib: (master fd, slave path).
+fn openpty() -> Option<(i32, String)> {
+    use ulib::uapi::fcntl::{O_NOCTTY, O_RDWR};
+    const TIOCGPTN: u32 = 0x8004_5430;
+    const TIOCSPTLCK: u32 = 0x4004_5431;
+    let m = ulib::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, 0).ok()?;
+    let s = ulib::mem::Scratch::new(8).ok()?;
+    s.put(0, &0i32.to_ne_bytes());
+    ulib::ioctl(m, TIOCSPTLCK, s.addr(0)).ok()?;
+    ulib::ioctl(m, TIOCGPTN, s.addr(0)).ok()?;
+    let mut n = [0u8; 4];
+    s.get(0, &mut n);
+    Some((m, format!("/dev/pts/{}", i32::from_ne_bytes(n))))
+}
+
+/// Read from the pty master until `want` shows up (or 5 s pass).
+fn expect(m: i32, want: &str) -> String {
+    use ulib::uapi::poll::{PollFd, POLLIN};
+    let mut got = String::new();
+    let t0 = ulib::clock_gettime(ulib::CLOCK_MONOTONIC).unwrap().tv_sec;
+    while !got.contains(want) {
+        if ulib::clock_gettime(ulib::CLOCK_MONOTONIC).unwrap().tv_sec - t0 > 5 {
+            panic!("timed out waiting for {want:?}; got {got:?}");
+        }
+        let mut p = [PollFd {
+            fd: m,
+            events: POLLIN as i16,
+            revents: 0,
+        }];
+        if ulib::poll(&mut p, 100).unwrap_or(0) == 0 {
+            continue;
+        }
+        let mut b = [0u8; 1024];
+        match ulib::read(m, &mut b) {
+            Ok(n) if n > 0 => got.push_str(&String::from_utf8_lossy(&b[..n])),
+            _ => panic!("pty closed waiting for {want:?}; got {got:?}"),
+        }
+    }
+    got
+}
+
+#[test]
+fn interactive_job_control_on_a_pty() {
+    let Some((m, slave)) = openpty() else {
+        return;
+    };
+    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let pid = ulib::fork(move || {
+        use ulib::uapi::fcntl::O_RDWR;
+        let _ = ulib::close(m);
+        ulib::setsid().unwrap();
+        let s = ulib::open(&slave, O_RDWR, 0).unwrap();
+        for fd in 0..3 {
+            ulib::dup2(s, fd).unwrap();
+        }
+        let _ = ulib::close(s);
+        let _ = ulib::signal_default(ulib::uapi::signal::SIGPIPE);
+        let envp = ["PATH=/usr/bin:/bin".to_string()];
+        ulib::rt::run_main(userland::sh::main, &["sh".into()], &envp)
+    })
+    .unwrap();
+    let say = |s: &str| ulib::write_all(m, s.as_bytes()).unwrap();
+    expect(m, "# ");
+    say("sleep 30 &\n");
+    expect(m, "[1] ");
+    say("jobs\n");
+    expect(m, "[1]+  Running                 sleep 30 &\r\n");
+    say("kill %1\n");
+    expect(m, "# ");
+    say("\n");
+    expect(m, "[1]+  Terminated              sleep 30\r\n");
+    say("sleep 30\n");
+    expect(m, "sleep 30\r\n");
+    // ^Z must reach the foreground job, not the shell.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    say("\x1a");
+    expect(m, "[1]+  Stopped                 sleep 30\r\n");
+    say("fg\n");
+    expect(m, "sleep 30\r\n");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    say("\x03");
+    expect(m, "# ");
+    say("echo status=$?\n");
+    expect(m, "status=130");
+    say("exit 4\n");
+    let (_, st) = ulib::wait4(pid, 0).unwrap();
+    assert_eq!(wexitstatus(st), 4);
+    let _ = ulib::close(m);
+}
