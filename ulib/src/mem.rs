@@ -62,48 +62,54 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// Take the next scratch level with room for `len` bytes.
+    /// Take the next scratch level with room for `len` bytes. No borrow of
+    /// the per-thread state is held across the mmap/munmap calls: a signal
+    /// handler run on their way back takes the level after this one.
     pub fn new(len: usize) -> Result<Scratch> {
         let need = (len as u64).max(1);
-        LEVELS.with(|l| {
+        let (depth, r) = LEVELS.with(|l| {
             let mut l = l.borrow_mut();
-            let depth = l.depth;
-            if l.regions.len() <= depth {
+            let d = l.depth;
+            if l.regions.len() <= d {
                 l.regions.push(Region::default());
             }
-            let r = l.regions[depth];
-            if r.len < need {
-                let size = need.max(MIN_SCRATCH).next_power_of_two();
-                let size = size.div_ceil(PAGE_SIZE) * PAGE_SIZE;
-                if r.len != 0 {
-                    syscall6(__NR_munmap, [r.base, r.len, 0, 0, 0, 0]);
-                }
-                let a = syscall6(
-                    __NR_mmap,
-                    [
-                        0,
-                        size,
-                        PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS,
-                        u64::MAX,
-                        0,
-                    ],
-                );
-                if (-4095..0).contains(&a) {
-                    l.regions[depth] = Region::default();
-                    return Err(Errno(-a as i32));
-                }
-                l.regions[depth] = Region {
+            l.depth += 1;
+            (d, l.regions[d])
+        });
+        // From here on, dropping `s` releases the level.
+        let mut s = Scratch { base: r.base, len };
+        if r.len < need {
+            let size = need.max(MIN_SCRATCH).next_power_of_two();
+            let size = size.div_ceil(PAGE_SIZE) * PAGE_SIZE;
+            if r.len != 0 {
+                syscall6(__NR_munmap, [r.base, r.len, 0, 0, 0, 0]);
+            }
+            let a = syscall6(
+                __NR_mmap,
+                [
+                    0,
+                    size,
+                    PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS,
+                    u64::MAX,
+                    0,
+                ],
+            );
+            let region = if (-4095..0).contains(&a) {
+                Region::default()
+            } else {
+                Region {
                     base: a as u64,
                     len: size,
-                };
+                }
+            };
+            LEVELS.with(|l| l.borrow_mut().regions[depth] = region);
+            if region.len == 0 {
+                return Err(Errno(-a as i32));
             }
-            l.depth += 1;
-            Ok(Scratch {
-                base: l.regions[depth].base,
-                len,
-            })
-        })
+            s.base = region.base;
+        }
+        Ok(s)
     }
 
     /// The user address of byte `off`.
