@@ -259,6 +259,7 @@ const SCRIPTS: &[&str] = &[
     "x=1; y=\"a  b\"; echo $x $y \"$y\" '$y' \\$x",
     "for i in 1 2 3; do if [ $i = 2 ]; then echo two; else echo $i; fi; done",
     "n=0; while [ $n -lt 3 ]; do n=$(expr $n + 1); echo n=$n; done",
+    "i=0; while [ $i -lt 3 ]; do i=$((i + 1)); echo $((i * 10)) \"$(( (i << 2) % 5 ))\"; done",
     "false || echo or; true && echo and; ! false; echo $?",
     "(exit 7); echo $?; sh -c 'exit 300'; echo $?",
     "echo a > /tmp/usk-diff-$$; echo b >> /tmp/usk-diff-$$; cat < /tmp/usk-diff-$$; rm /tmp/usk-diff-$$",

@@ -82,6 +82,12 @@ impl Context for Shell {
         self.set_var(name, value);
     }
 
+    fn error(&mut self, msg: &str) {
+        ueprintln!("{}: {msg}", self.name);
+        self.status_from_subst = Some(1);
+        self.expansion_failed = true;
+    }
+
     fn list_dir(&self, path: &str) -> Vec<String> {
         ulib::read_dir(path)
             .map(|v| {
@@ -198,7 +204,11 @@ impl Shell {
             Command::Compound(..) => self.spawn_job(vec![Prep::Cmd(cmd.clone())], false, text),
             Command::Simple(s) => {
                 self.status_from_subst = None;
+                self.expansion_failed = false;
                 let argv = self.expand_words(s);
+                if self.expansion_failed {
+                    return 1;
+                }
                 let assigns: Vec<(String, String)> = s
                     .assigns
                     .iter()
@@ -731,6 +741,7 @@ fn pipeline_text(p: &Pipeline) -> String {
                             super::lexer::Seg::Lit { s, .. } => s.clone(),
                             super::lexer::Seg::Param { name, .. } => format!("${name}"),
                             super::lexer::Seg::CmdSub { src, .. } => format!("$({src})"),
+                            super::lexer::Seg::Arith { expr, .. } => format!("$(({expr}))"),
                             super::lexer::Seg::ParamOp { name, op, word, .. } => {
                                 format!("${{{name}{op}{word}}}")
                             }

@@ -23,6 +23,8 @@ pub trait Context {
     fn list_dir(&self, path: &str) -> Vec<String>;
     /// Assign a variable (for `${name:=word}`).
     fn assign(&mut self, name: &str, value: &str);
+    /// Report an expansion error (bad arithmetic); the command fails.
+    fn error(&mut self, msg: &str);
 }
 
 type Field = Vec<(char, bool)>;
@@ -113,6 +115,20 @@ fn param_op(ctx: &mut dyn Context, name: &str, op: &str, word: &str) -> String {
     }
 }
 
+fn arith(ctx: &mut dyn Context, expr: &str) -> String {
+    let r = {
+        let c: &dyn Context = ctx;
+        super::arith::eval(expr, &|n| c.param(n))
+    };
+    match r {
+        Ok(v) => v.to_string(),
+        Err(e) => {
+            ctx.error(&format!("{expr}: {e}"));
+            String::new()
+        }
+    }
+}
+
 fn tilde(ctx: &dyn Context, w: &Word) -> Option<(String, String)> {
     match w.0.first() {
         Some(Seg::Lit { s, quoted: false }) if s == "~" || s.starts_with("~/") => Some((
@@ -157,6 +173,14 @@ pub fn expand_fields(ctx: &mut dyn Context, w: &Word) -> Vec<String> {
             }
             Seg::CmdSub { src, quoted } => {
                 let v = subst(ctx, src);
+                if *quoted {
+                    f.push_str(&v, true);
+                } else {
+                    f.push_split(&v);
+                }
+            }
+            Seg::Arith { expr, quoted } => {
+                let v = arith(ctx, expr);
                 if *quoted {
                     f.push_str(&v, true);
                 } else {
@@ -212,6 +236,7 @@ pub fn expand_single(ctx: &mut dyn Context, w: &Word) -> String {
             Seg::Param { name, .. } => out.push_str(&param_value(ctx, name)),
             Seg::CmdSub { src, .. } => out.push_str(&subst(ctx, src)),
             Seg::ParamOp { name, op, word, .. } => out.push_str(&param_op(ctx, name, op, word)),
+            Seg::Arith { expr, .. } => out.push_str(&arith(ctx, expr)),
         }
     }
     out
@@ -350,6 +375,7 @@ mod tests {
             format!("<{src}>\n\n")
         }
         fn assign(&mut self, _name: &str, _value: &str) {}
+        fn error(&mut self, _msg: &str) {}
         fn list_dir(&self, path: &str) -> Vec<String> {
             match path {
                 "." => vec![
@@ -401,6 +427,7 @@ mod tests {
     fn tilde_and_substitution() {
         assert_eq!(fields("~ ~/x '~'"), vec!["/root", "/root/x", "~"]);
         assert_eq!(fields("$(echo hi)"), vec!["<echo", "hi>"]);
+        assert_eq!(fields("$(($# * 10))x"), vec!["20x"]);
         assert_eq!(fields("\"$(echo hi)\""), vec!["<echo hi>"]);
     }
 

@@ -16,6 +16,8 @@ pub enum Seg {
     Param { name: String, quoted: bool },
     /// `$(...)`: the source of the command.
     CmdSub { src: String, quoted: bool },
+    /// `$((...))`: the arithmetic expression.
+    Arith { expr: String, quoted: bool },
     /// `${name<op>word}` with op one of `:- - :+ + := =`, or `${#name}`
     /// (op `#`, empty word). The word is expanded only when used.
     ParamOp {
@@ -174,10 +176,17 @@ impl<'a> Lexer<'a> {
                     }
                 }
                 let end = self.chars[self.i - 1].0;
-                segs.push(Seg::CmdSub {
-                    src: self.src[start..end].to_string(),
-                    quoted,
-                });
+                let src = &self.src[start..end];
+                match src.strip_prefix('(').and_then(|s| s.strip_suffix(')')) {
+                    Some(expr) => segs.push(Seg::Arith {
+                        expr: expr.to_string(),
+                        quoted,
+                    }),
+                    None => segs.push(Seg::CmdSub {
+                        src: src.to_string(),
+                        quoted,
+                    }),
+                }
             }
             Some('{') => {
                 self.i += 1;
@@ -514,7 +523,7 @@ mod tests {
     #[test]
     fn parameters_and_substitution() {
         assert_eq!(
-            toks("$? ${HOME}x $(echo (a)) $"),
+            toks("$? ${HOME}x $(echo (a)) $ $((1+2))"),
             vec![
                 Tok::Word(Word(vec![Seg::Param {
                     name: "?".into(),
@@ -532,6 +541,10 @@ mod tests {
                     quoted: false
                 }])),
                 Tok::Word(Word(vec![lit("$", false)])),
+                Tok::Word(Word(vec![Seg::Arith {
+                    expr: "1+2".into(),
+                    quoted: false
+                }])),
             ]
         );
         assert!(matches!(tokenize("${a b}"), Err(LexError::Syntax(_))));

@@ -7,6 +7,7 @@
 //! The shell's state is the [`Shell`] value, owned by the process (no
 //! globals): a fork child gets a clone.
 
+pub mod arith;
 pub mod builtins;
 pub mod exec;
 pub mod expand;
@@ -52,6 +53,8 @@ pub struct Shell {
     /// The status of the last command substitution of the current command
     /// (the status of an assignment-only command).
     pub status_from_subst: Option<i32>,
+    /// An expansion of the current command failed (bad arithmetic).
+    pub expansion_failed: bool,
 }
 
 impl Shell {
@@ -86,6 +89,7 @@ impl Shell {
             exit_requested: None,
             in_child: false,
             status_from_subst: None,
+            expansion_failed: false,
         }
     }
 
