@@ -1,4 +1,5 @@
-//! Shell builtins: `cd exit exec export unset shift . : wait jobs fg bg kill`
+//! Shell builtins: `cd exit exec export unset shift . : test [ wait jobs fg
+//! bg kill`
 //! (kill is a builtin so that `%N` job specs work, as in bash).
 
 use super::parser::is_name;
@@ -8,7 +9,8 @@ use ulib::uapi::signal::{SIGCONT, SIGTERM};
 use ulib::{ueprintln, uprintln};
 
 const BUILTINS: &[&str] = &[
-    "cd", "exit", "exec", "export", "unset", "shift", ".", ":", "wait", "jobs", "fg", "bg", "kill",
+    "cd", "exit", "exec", "export", "unset", "shift", ".", ":", "test", "[", "wait", "jobs", "fg",
+    "bg", "kill",
 ];
 
 pub fn is_builtin(name: &str) -> bool {
@@ -105,6 +107,7 @@ pub fn run(sh: &mut Shell, argv: &[String]) -> i32 {
             },
         },
         ":" => 0,
+        "test" | "[" => super::test::main(&sh.name, argv),
         "wait" => wait(sh, args),
         "jobs" => {
             sh.list_jobs();

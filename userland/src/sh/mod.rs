@@ -14,6 +14,7 @@ pub mod expand;
 pub mod jobs;
 pub mod lexer;
 pub mod parser;
+pub mod test;
 
 use parser::ParseError;
 use std::collections::BTreeMap;
