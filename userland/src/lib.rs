@@ -1,0 +1,68 @@
+//! userland: the applets of usk — init, sh and a coreutils subset — and
+//! the initial file system the kernel creates at boot.
+//!
+//! Applets are `fn(&[String]) -> i32` programs written only against ulib
+//! (system calls) and uapi (ABI constants); they keep their state in
+//! locals, since every process of usk shares the host address space.
+#![forbid(unsafe_code)]
+
+pub mod coreutils;
+pub mod init;
+pub mod sh;
+pub mod signames;
+
+use ulib::rt::AppletMain;
+
+/// Every applet: name and main.
+pub static APPLETS: &[(&str, AppletMain)] = &[
+    ("init", init::main),
+    ("sh", sh::main),
+    ("echo", coreutils::echo::main),
+    ("cat", coreutils::cat::main),
+    ("ls", coreutils::ls::main),
+    ("mkdir", coreutils::mkdir::main),
+    ("rm", coreutils::rm::main),
+    ("ps", coreutils::ps::main),
+    ("kill", coreutils::kill::main),
+    ("sleep", coreutils::sleep::main),
+    ("true", coreutils::truefalse::true_main),
+    ("false", coreutils::truefalse::false_main),
+    ("free", coreutils::free::main),
+    ("dmesg", coreutils::dmesg::main),
+    ("uname", coreutils::uname::main),
+    ("env", coreutils::env::main),
+    ("head", coreutils::headtail::head_main),
+    ("tail", coreutils::headtail::tail_main),
+    ("wc", coreutils::wc::main),
+    ("yes", coreutils::yes::main),
+    ("dd", coreutils::dd::main),
+    ("id", coreutils::id::main),
+    ("mount", coreutils::mount::main),
+];
+
+/// Install ulib's user entry and register [`APPLETS`].
+pub fn install() {
+    ulib::rt::install();
+    ulib::rt::register_applets(APPLETS);
+}
+
+/// The files the kernel creates at boot (it makes `/bin /sbin /etc /tmp
+/// /dev /proc` itself): `(path, mode, contents)`. Executables are
+/// `#!applet NAME` stubs; `/sbin/init` is the init applet.
+pub fn initramfs() -> Vec<(String, u32, Vec<u8>)> {
+    let mut v = Vec::new();
+    for (name, _) in APPLETS {
+        let dir = if *name == "init" { "/sbin" } else { "/bin" };
+        let mut body = ulib::uapi::abi::APPLET_MAGIC.to_vec();
+        body.extend_from_slice(name.as_bytes());
+        body.push(b'\n');
+        v.push((format!("{dir}/{name}"), 0o755, body));
+    }
+    v.push(("/etc/rc".into(), 0o644, RC.as_bytes().to_vec()));
+    v
+}
+
+/// `/etc/rc`: run by init before the console shell.
+const RC: &str = "# /etc/rc: system start-up, run by /sbin/init with sh.\n\
+export PATH=/bin:/sbin\n\
+export HOME=/\n";
