@@ -8,7 +8,11 @@
 //! stackdepot.rs), kswapd/kcompactd (vmscan.rs), Linux's text views
 //! (vmstat.rs, meminfo in this file) and their /proc, /proc/sys/vm and
 //! debugfs files (procfs.rs), the boot self-test (selftest.rs), and the few
-//! core services mm uses (glue.rs).
+//! core services mm uses (glue.rs). User address spaces: `mm_struct` and
+//! VMAs (mm_types.rs), software page tables (pgtable.rs), faults and COW
+//! (memory.rs), the mapping calls (mmap.rs), shared anonymous memory
+//! (shmem.rs), the software MMU and uaccess (uaccess.rs), and their /proc
+//! views (task_mmu.rs).
 //!
 //! [`Mm`] is the whole subsystem for one kernel instance: a booted kernel
 //! keeps one in its `Kernel` struct (built before `start_kernel`, published
@@ -29,15 +33,22 @@
 pub mod compaction;
 pub mod gfp;
 pub mod glue;
+pub mod memory;
 pub mod migrate;
+pub mod mm_types;
+pub mod mmap;
 pub mod mmzone;
 pub mod page;
 pub mod page_alloc;
 pub mod page_owner;
+pub mod pgtable;
 pub mod procfs;
 pub mod selftest;
+pub mod shmem;
 pub mod slab;
 pub mod stackdepot;
+pub mod task_mmu;
+pub mod uaccess;
 pub mod vmscan;
 pub mod vmstat;
 
@@ -49,6 +60,10 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicUsize, Ordering};
 
 pub use gfp::*;
+pub use mm_types::{
+    FaultError, MmStruct, Vma, ELF_ET_DYN_BASE_BRK, SEGV_ACCERR, SEGV_MAPERR, STACK_RLIMIT,
+    STACK_TOP, TASK_SIZE, TASK_UNMAPPED_BASE,
+};
 pub use mmzone::{GroupingPolicy, MigrateType, MAX_ORDER};
 pub use procfs::mm_init;
 
@@ -522,6 +537,8 @@ impl Mm {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vm_tests;
 
 /// What [`Mm::verify`] counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

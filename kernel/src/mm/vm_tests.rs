@@ -1,0 +1,1 @@
+//! Tests of user address spaces on a booted kernel.
