@@ -1,1 +1,747 @@
-//! Tests of user address spaces on a booted kernel.
+//! Tests of user address spaces on a booted kernel: faults, A/D bits,
+//! copy-on-write fork, the mapping calls and their errno rules, stack and
+//! brk growth, uaccess on bad pointers (property-tested against a model),
+//! /proc text, concurrent faults from several CPUs, and the free-page
+//! count coming back to its baseline after exit.
+
+use super::mm_types::*;
+use super::pgtable::{_PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER};
+use crate::init::kernel::kernel;
+use crate::kernel::kthread::{kthread_create_on_cpu, kthread_stop};
+use crate::kernel::sched::wake_up_process;
+use proptest::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use uapi::errno::*;
+use uapi::mman::*;
+
+const PG: u64 = 4096;
+const RW: u64 = PROT_READ | PROT_WRITE;
+const ANON: u64 = MAP_PRIVATE | MAP_ANONYMOUS;
+
+fn on_kernel<R: Send + 'static>(cpus: usize, f: impl FnOnce() -> R + Send + 'static) -> R {
+    crate::testing::run(crate::testing::config(cpus), f).0
+}
+
+/// Free pages, buddy and per-CPU lists together.
+fn free_pages() -> u64 {
+    let k = kernel();
+    k.mm.nr_free_pages() + k.mm.nr_pcp_pages()
+}
+
+fn refs(mm: &MmStruct, addr: u64) -> (i32, i32) {
+    let pfn = mm.pte_pfn(addr).expect("mapped");
+    let k = kernel();
+    let p = &k.mm.mem_map[pfn];
+    (p.page_ref_count(), p.page_mapcount())
+}
+
+fn segv(addr: u64, code: i32) -> Result<(), FaultError> {
+    Err(FaultError::Segv { addr, code })
+}
+
+#[test]
+fn zero_fill_and_accessed_dirty_bits() {
+    on_kernel(1, || {
+        let base = free_pages();
+        let mm = MmStruct::new();
+        let a = mm.mmap(0, 4 * PG, RW, ANON, -1, 0).unwrap();
+        assert_eq!(a & 0xfff, 0);
+        assert_eq!(mm.pte_flags(a), None);
+        let mut b = [0xffu8; 64];
+        mm.load(a + 100, &mut b).unwrap();
+        assert_eq!(b, [0u8; 64]);
+        let f = mm.pte_flags(a).unwrap();
+        assert_eq!(f & (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED), 0x25);
+        assert_eq!(f & _PAGE_DIRTY, 0, "a load does not dirty");
+        assert_ne!(f & _PAGE_RW, 0);
+        mm.store(a + 100, b"hello").unwrap();
+        assert_ne!(mm.pte_flags(a).unwrap() & _PAGE_DIRTY, 0);
+        // an unaligned access spanning three pages
+        let data: Vec<u8> = (0..9000u32).map(|i| (i * 7) as u8).collect();
+        mm.store(a + PG - 3, &data).unwrap();
+        let mut back = vec![0u8; 9000];
+        mm.load(a + PG - 3, &mut back).unwrap();
+        assert_eq!(back, data);
+        for p in 1..4 {
+            let f = mm.pte_flags(a + p * PG).unwrap();
+            assert_eq!(
+                f & (_PAGE_ACCESSED | _PAGE_DIRTY),
+                _PAGE_ACCESSED | _PAGE_DIRTY
+            );
+        }
+        assert_eq!(mm.rss_pages(), 4);
+        assert_eq!(refs(&mm, a), (1, 1));
+        assert!(mm.proc_status().contains("VmRSS:\t      16 kB\n"));
+        assert!(mm.proc_status().contains("VmPTE:\t      12 kB\n"));
+        let anon = kernel().mm.global_node_stat(super::vmstat::NR_ANON_PAGES);
+        assert_eq!(anon, 4);
+        drop(mm);
+        assert_eq!(
+            kernel().mm.global_node_stat(super::vmstat::NR_ANON_PAGES),
+            0
+        );
+        assert_eq!(free_pages(), base);
+    });
+}
+
+#[test]
+fn cow_after_fork_both_directions_and_baseline() {
+    on_kernel(2, || {
+        let base = free_pages();
+        let parent = MmStruct::new();
+        let a = parent.mmap(0, 3 * PG, RW, ANON, -1, 0).unwrap();
+        for p in 0..3 {
+            parent.store(a + p * PG, &[p as u8 + 1; 16]).unwrap();
+        }
+        let sh = parent
+            .mmap(0, 2 * PG, RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
+            .unwrap();
+        parent.store(sh, b"shared").unwrap();
+        let child = parent.dup_mmap().unwrap();
+        assert_eq!(child.proc_maps(), parent.proc_maps());
+        for p in 0..3 {
+            let (fp, fc) = (
+                parent.pte_flags(a + p * PG).unwrap(),
+                child.pte_flags(a + p * PG).unwrap(),
+            );
+            assert_eq!(fp & _PAGE_RW, 0, "parent write-protected");
+            assert_eq!(fc & _PAGE_RW, 0, "child write-protected");
+            assert_eq!(fc & _PAGE_ACCESSED, 0, "child PTEs start old");
+            assert_eq!(parent.pte_pfn(a + p * PG), child.pte_pfn(a + p * PG));
+            assert_eq!(refs(&parent, a + p * PG), (2, 2));
+        }
+        // child writes page 0: private copy, parent unchanged
+        let old0 = parent.pte_pfn(a).unwrap();
+        child.store(a, b"child").unwrap();
+        assert_ne!(child.pte_pfn(a).unwrap(), old0);
+        let mut b = [0u8; 5];
+        parent.load(a, &mut b).unwrap();
+        assert_eq!(b, [1; 5]);
+        assert_eq!(refs(&parent, a), (1, 1));
+        assert_eq!(refs(&child, a), (1, 1));
+        // the parent, now the only mapper, reuses its page in place
+        parent.store(a, b"paren").unwrap();
+        assert_eq!(parent.pte_pfn(a).unwrap(), old0);
+        child.load(a, &mut b).unwrap();
+        assert_eq!(&b, b"child");
+        // parent writes page 1 first: the child keeps the original
+        parent.store(a + PG, b"P").unwrap();
+        child.load(a + PG, &mut b[..1]).unwrap();
+        assert_eq!(b[0], 2);
+        assert_eq!(refs(&child, a + PG), (1, 1));
+        // shared anonymous memory stays shared, also for pages first
+        // touched after the fork
+        let mut s = [0u8; 6];
+        child.load(sh, &mut s).unwrap();
+        assert_eq!(&s, b"shared");
+        child.store(sh + PG, b"late").unwrap();
+        parent.load(sh + PG, &mut s[..4]).unwrap();
+        assert_eq!(&s[..4], b"late");
+        parent.store(sh, b"SHARED").unwrap();
+        child.load(sh, &mut s).unwrap();
+        assert_eq!(&s, b"SHARED");
+        assert_ne!(child.pte_flags(sh).unwrap() & _PAGE_RW, 0);
+        assert!(parent.proc_status().contains("RssShmem:\t       8 kB\n"));
+        // exit in either order: everything comes back
+        parent.exit_mmap();
+        child.load(a + 2 * PG, &mut b[..1]).unwrap();
+        assert_eq!(b[0], 3);
+        assert_eq!(refs(&child, a + 2 * PG), (1, 1));
+        drop(parent);
+        drop(child);
+        assert_eq!(free_pages(), base);
+        let k = kernel();
+        for item in [
+            super::vmstat::NR_ANON_PAGES,
+            super::vmstat::NR_SHMEM,
+            super::vmstat::NR_MAPPED,
+            super::vmstat::NR_PAGETABLE,
+        ] {
+            assert_eq!(k.mm.global_node_stat(item), 0, "vmstat item {item}");
+        }
+    });
+}
+
+#[test]
+fn munmap_and_mprotect_split_and_merge() {
+    on_kernel(1, || {
+        let mm = MmStruct::new();
+        let a = 0x1000_0000;
+        assert_eq!(mm.mmap(a, 10 * PG, RW, ANON | MAP_FIXED, -1, 0), Ok(a));
+        mm.store(a, &[1u8; 10 * 4096]).unwrap();
+        assert_eq!(mm.vmas().len(), 1);
+        mm.mprotect(a + 4 * PG, 2 * PG, PROT_READ).unwrap();
+        assert_eq!(
+            mm.proc_maps(),
+            "10000000-10004000 rw-p 00000000 00:00 0 \n\
+             10004000-10006000 r--p 00000000 00:00 0 \n\
+             10006000-1000a000 rw-p 00000000 00:00 0 \n"
+        );
+        assert_eq!(mm.pte_flags(a + 4 * PG).unwrap() & _PAGE_RW, 0);
+        assert_eq!(
+            mm.store(a + 5 * PG + 8, b"x"),
+            segv(a + 5 * PG + 8, SEGV_ACCERR)
+        );
+        let mut b = [0u8; 1];
+        mm.load(a + 5 * PG, &mut b).unwrap();
+        assert_eq!(b[0], 1);
+        // PROT_NONE keeps the page but denies access
+        mm.mprotect(a + 4 * PG, PG, PROT_NONE).unwrap();
+        assert_eq!(mm.load(a + 4 * PG, &mut b), segv(a + 4 * PG, SEGV_ACCERR));
+        assert_eq!(mm.rss_pages(), 10);
+        // back to read-write: merged into one VMA, data intact
+        mm.mprotect(a + 4 * PG, 2 * PG, RW).unwrap();
+        assert_eq!(mm.vmas().len(), 1);
+        mm.load(a + 4 * PG, &mut b).unwrap();
+        assert_eq!(b[0], 1);
+        mm.store(a + 4 * PG, b"w").unwrap();
+        // munmap the middle: two VMAs, a hole that faults with MAPERR
+        mm.munmap(a + 2 * PG, 3 * PG).unwrap();
+        assert_eq!(mm.vmas().len(), 2);
+        assert_eq!(mm.rss_pages(), 7);
+        assert_eq!(mm.load(a + 3 * PG, &mut b), segv(a + 3 * PG, SEGV_MAPERR));
+        // mprotect across the hole: ENOMEM, after changing the first part
+        assert_eq!(mm.mprotect(a, 10 * PG, PROT_READ), Err(ENOMEM));
+        assert_eq!(mm.vmas()[0].vm_flags & VM_WRITE, 0);
+        assert_eq!(mm.vmas()[1].vm_flags & VM_WRITE, VM_WRITE);
+        assert_eq!(mm.mprotect(a + 2 * PG, PG, PROT_READ), Err(ENOMEM));
+        assert_eq!(mm.mprotect(a + 1, PG, PROT_READ), Err(EINVAL));
+        assert_eq!(mm.mprotect(a, PG, 0x10), Err(EINVAL));
+        assert_eq!(mm.mprotect(a, 0, PROT_READ), Ok(()));
+        // munmap across VMAs and holes, and of nothing at all
+        mm.munmap(a + PG, 8 * PG).unwrap();
+        assert_eq!(mm.vmas().len(), 2);
+        mm.munmap(0x2000_0000, PG).unwrap();
+        assert_eq!(mm.munmap(a + 1, PG), Err(EINVAL));
+        assert_eq!(mm.munmap(a, 0), Err(EINVAL));
+        assert_eq!(mm.munmap(TASK_SIZE, PG), Err(EINVAL));
+        assert_eq!(mm.munmap(a, u64::MAX - 10), Err(EINVAL));
+        mm.munmap(0, TASK_SIZE).unwrap();
+        assert!(mm.vmas().is_empty());
+        assert_eq!(mm.rss_pages(), 0);
+        assert_eq!(mm.pgtables_bytes(), 0, "empty page tables are freed");
+        assert_eq!(mm.total_vm_pages(), 0);
+    });
+}
+
+#[test]
+fn mmap_argument_rules_and_placement() {
+    on_kernel(1, || {
+        let mm = MmStruct::new();
+        assert_eq!(mm.mmap(0, 0, RW, ANON, -1, 0), Err(EINVAL));
+        assert_eq!(mm.mmap(0, PG, RW, ANON, -1, 1), Err(EINVAL));
+        assert_eq!(
+            mm.mmap(0x10001, PG, RW, ANON | MAP_FIXED, -1, 0),
+            Err(EINVAL)
+        );
+        assert_eq!(mm.mmap(0, PG, RW, MAP_ANONYMOUS, -1, 0), Err(EINVAL));
+        assert_eq!(mm.mmap(0, PG, RW, MAP_ANONYMOUS | 0x3, -1, 0), Err(EINVAL));
+        assert_eq!(mm.mmap(0, PG, RW, MAP_PRIVATE, -1, 0), Err(EBADF));
+        assert_eq!(mm.mmap(0, PG, RW, MAP_PRIVATE, 3, 0), Err(ENODEV));
+        assert_eq!(mm.mmap(0, u64::MAX, RW, ANON, -1, 0), Err(ENOMEM));
+        assert_eq!(mm.mmap(0, TASK_SIZE, RW, ANON, -1, 0), Err(ENOMEM));
+        assert_eq!(
+            mm.mmap(TASK_SIZE - PG, 2 * PG, RW, ANON | MAP_FIXED, -1, 0),
+            Err(ENOMEM)
+        );
+        assert_eq!(mm.mmap(0x1000, PG, RW, ANON | MAP_FIXED, -1, 0), Err(EPERM));
+        assert_eq!(
+            mm.mmap(0, PG, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0),
+            Err(EINVAL)
+        );
+        // top-down below TASK_UNMAPPED_BASE, each new mapping below the last
+        let a = mm.mmap(0, PG, PROT_READ, ANON, -1, 0).unwrap();
+        assert_eq!(a, TASK_UNMAPPED_BASE - PG);
+        let b = mm.mmap(0, 3 * PG, RW, ANON, -1, 0).unwrap();
+        assert_eq!(b, a - 3 * PG);
+        // a free hint is honoured (rounded down to a page), a taken one is not
+        assert_eq!(
+            mm.mmap(0x4000_0123, 2 * PG, RW, ANON, -1, 0),
+            Ok(0x4000_0000)
+        );
+        let c = mm.mmap(0x4000_1000, PG, RW, ANON, -1, 0).unwrap();
+        assert_ne!(c, 0x4000_1000);
+        assert_eq!(
+            mm.mmap(0x4000_1000, PG, RW, ANON | MAP_FIXED_NOREPLACE, -1, 0),
+            Err(EEXIST)
+        );
+        // MAP_FIXED replaces whatever was there
+        mm.store(0x4000_1000, b"old").unwrap();
+        assert_eq!(
+            mm.mmap(0x4000_1000, PG, RW, ANON | MAP_FIXED, -1, 0),
+            Ok(0x4000_1000)
+        );
+        let mut x = [1u8; 3];
+        mm.load(0x4000_1000, &mut x).unwrap();
+        assert_eq!(x, [0; 3]);
+        // adjacent compatible private mappings merge, incompatible do not
+        let before = mm.vmas().len();
+        mm.mmap(0x4000_2000, PG, RW, ANON | MAP_FIXED, -1, 0)
+            .unwrap();
+        assert_eq!(mm.vmas().len(), before);
+        mm.mmap(0x4000_3000, PG, PROT_READ, ANON | MAP_FIXED, -1, 0)
+            .unwrap();
+        assert_eq!(mm.vmas().len(), before + 1);
+        // MAP_POPULATE faults everything in
+        let p = mm.mmap(0, 5 * PG, RW, ANON | MAP_POPULATE, -1, 0).unwrap();
+        for i in 0..5 {
+            assert_ne!(mm.pte_flags(p + i * PG).unwrap() & _PAGE_DIRTY, 0);
+        }
+        assert!(mm.proc_maps().lines().all(|l| l.ends_with(" 0 ")));
+    });
+}
+
+#[test]
+fn uaccess_rejects_bad_pointers() {
+    on_kernel(1, || {
+        let mm = MmStruct::new();
+        let a = mm
+            .mmap(0x2000_0000, 2 * PG, RW, ANON | MAP_FIXED, -1, 0)
+            .unwrap();
+        let ro = mm
+            .mmap(0x2000_2000, PG, PROT_READ, ANON | MAP_FIXED, -1, 0)
+            .unwrap();
+        let mut b = [0u8; 16];
+        assert_eq!(mm.copy_from_user(&mut b, 0), Err(EFAULT));
+        assert_eq!(
+            mm.copy_from_user(&mut b, 0xffff_8880_0000_0000),
+            Err(EFAULT)
+        );
+        assert_eq!(mm.copy_from_user(&mut b, u64::MAX - 3), Err(EFAULT));
+        assert_eq!(mm.copy_from_user(&mut b, TASK_SIZE - 8), Err(EFAULT));
+        assert_eq!(mm.copy_from_user(&mut [], 0xdead), Ok(()));
+        assert_eq!(mm.copy_to_user(ro, b"x"), Err(EFAULT));
+        assert_eq!(mm.copy_to_user(a + 2 * PG - 1, b"xy"), Err(EFAULT));
+        mm.copy_from_user(&mut b, ro).unwrap();
+        assert_eq!(mm.copy_from_user(&mut b, ro + PG - 8), Err(EFAULT));
+        mm.put_user_u64(a + 4, 0x1122_3344_5566_7788).unwrap();
+        assert_eq!(mm.get_user_u64(a + 4), Ok(0x1122_3344_5566_7788));
+        assert_eq!(mm.get_user_u64(u64::MAX), Err(EFAULT));
+        assert_eq!(mm.put_user_u64(TASK_SIZE - 4, 1), Err(EFAULT));
+        // strncpy_from_user
+        mm.copy_to_user(a + PG - 3, b"/bin/sh\0").unwrap();
+        assert_eq!(
+            mm.strncpy_from_user(a + PG - 3, 4096),
+            Ok(b"/bin/sh".to_vec())
+        );
+        assert_eq!(mm.strncpy_from_user(a + PG - 3, 7), Err(ENAMETOOLONG));
+        assert_eq!(mm.strncpy_from_user(a + PG - 3, 0), Err(ENAMETOOLONG));
+        mm.copy_to_user(ro - 4, b"abcd").unwrap();
+        // no NUL before the read-only page, which is all zeroes: stops there
+        assert_eq!(
+            mm.strncpy_from_user(ro - 4, usize::MAX),
+            Ok(b"abcd".to_vec())
+        );
+        mm.munmap(ro, PG).unwrap();
+        assert_eq!(mm.strncpy_from_user(ro - 4, usize::MAX), Err(EFAULT));
+        assert_eq!(mm.strncpy_from_user(u64::MAX, 10), Err(EFAULT));
+        assert_eq!(mm.strncpy_from_user(TASK_SIZE - 1, 10), Err(EFAULT));
+        // user-mode loads report the first bad byte
+        let mut big = vec![0u8; 3 * 4096];
+        assert_eq!(mm.load(a + 10, &mut big), segv(a + 2 * PG, SEGV_MAPERR));
+        assert_eq!(
+            mm.load(u64::MAX - 1, &mut b),
+            segv(u64::MAX - 1, SEGV_MAPERR)
+        );
+        assert_eq!(
+            mm.store(TASK_SIZE - 1, &b),
+            segv(TASK_SIZE - 1, SEGV_MAPERR)
+        );
+        // via the iov_iter interface
+        let um: &dyn crate::fs::iov_iter::UserMemory = &*mm;
+        assert_eq!(um.copy_to_user(0, b"x"), Err(EFAULT));
+        um.copy_to_user(a, b"iov").unwrap();
+    });
+}
+
+/// The layout the property test runs on: (start, pages, prot).
+const LAYOUT: [(u64, u64, u64); 4] = [
+    (0x3000_0000, 3, RW),
+    (0x3000_3000, 2, PROT_READ),
+    (0x3000_6000, 1, PROT_NONE),
+    (0x3000_8000, 4, PROT_WRITE),
+];
+
+/// The model: may `len` bytes at `addr` be read (or written)?
+fn model_ok(addr: u64, len: u64, write: bool) -> bool {
+    if len == 0 {
+        return true;
+    }
+    let Some(end) = addr.checked_add(len) else {
+        return false;
+    };
+    if end > TASK_SIZE {
+        return false;
+    }
+    let mut a = addr & !0xfff;
+    while a < end {
+        let ok = LAYOUT.iter().any(|&(s, n, prot)| {
+            a >= s
+                && a < s + n * PG
+                && if write {
+                    prot & PROT_WRITE != 0
+                } else {
+                    prot != PROT_NONE
+                }
+        });
+        if !ok {
+            return false;
+        }
+        a += PG;
+    }
+    true
+}
+
+#[test]
+fn uaccess_agrees_with_a_model_for_any_pointer() {
+    on_kernel(1, || {
+        let mm = MmStruct::new();
+        for (s, n, prot) in LAYOUT {
+            mm.mmap(s, n * PG, prot, ANON | MAP_FIXED, -1, 0).unwrap();
+        }
+        let base = LAYOUT[0].0 - 2 * PG;
+        let near = (0u64..16 * PG).prop_map(move |o| base + o);
+        let wild = prop_oneof![
+            Just(0u64),
+            Just(TASK_SIZE - 1),
+            Just(u64::MAX),
+            any::<u64>(),
+            (0u64..64).prop_map(|i| u64::MAX - i),
+        ];
+        let addr = prop_oneof![4 => near, 1 => wild];
+        // lengths are those of real buffers; overflow comes from addresses
+        // near the top of the address space
+        let len = prop_oneof![4 => 0u64..3 * PG, 1 => Just(3 * PG)];
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 2000,
+            ..ProptestConfig::default()
+        });
+        runner
+            .run(&(addr, len, any::<bool>()), |(addr, len, write)| {
+                let expect = model_ok(addr, len, write);
+                let mut buf = vec![0u8; len as usize];
+                let r = if write {
+                    mm.copy_to_user(addr, &buf)
+                } else {
+                    mm.copy_from_user(&mut buf, addr)
+                };
+                prop_assert_eq!(
+                    r.is_ok(),
+                    expect,
+                    "addr {:#x} len {:#x} write {}",
+                    addr,
+                    len,
+                    write
+                );
+                if let Err(e) = r {
+                    prop_assert_eq!(e, EFAULT);
+                }
+                Ok(())
+            })
+            .unwrap();
+    });
+}
+
+#[test]
+fn stack_grows_down_within_rlimit() {
+    on_kernel(1, || {
+        let mm = MmStruct::new();
+        assert_eq!(mm.setup_exec_layout(), Ok(STACK_TOP));
+        assert_eq!(mm.setup_exec_layout(), Err(EEXIST));
+        let bottom = STACK_TOP - INITIAL_STACK_SIZE;
+        assert_eq!(
+            mm.proc_maps(),
+            format!(
+                "{bottom:08x}-{STACK_TOP:08x} rw-p 00000000 00:00 0{:26}[stack]\n",
+                ""
+            )
+        );
+        assert_eq!(bottom, 0x7fff_fffd_e000);
+        mm.store(STACK_TOP - 8, &[7; 8]).unwrap();
+        mm.store(bottom - 100 * PG, b"grow").unwrap();
+        let v = mm.vmas();
+        assert_eq!(v.last().unwrap().vm_start, bottom - 100 * PG);
+        assert!(mm.proc_status().contains(&format!(
+            "VmStk:\t{:>8} kB\n",
+            (INITIAL_STACK_SIZE + 100 * PG) / 1024
+        )));
+        // the whole rlimit is fine, one page more is not
+        mm.store(STACK_TOP - STACK_RLIMIT, b"edge").unwrap();
+        let past = STACK_TOP - STACK_RLIMIT - 1;
+        assert_eq!(mm.store(past, b"x"), segv(past, SEGV_MAPERR));
+        assert_eq!(mm.copy_to_user(past, b"x"), Err(EFAULT));
+        // the stack does not grow into the guard gap of a mapping below
+        let mm2 = MmStruct::new();
+        mm2.setup_exec_layout().unwrap();
+        let low = STACK_TOP - INITIAL_STACK_SIZE - 2 * STACK_GUARD_GAP;
+        mm2.mmap(low - PG, PG, RW, ANON | MAP_FIXED, -1, 0).unwrap();
+        let into_gap = low + STACK_GUARD_GAP / 2;
+        assert_eq!(mm2.store(into_gap, b"x"), segv(into_gap, SEGV_MAPERR));
+        mm2.store(low + STACK_GUARD_GAP, b"x").unwrap();
+    });
+}
+
+#[test]
+fn brk_grows_shrinks_and_respects_neighbours() {
+    on_kernel(1, || {
+        let base = free_pages();
+        let mm = MmStruct::new();
+        mm.setup_exec_layout().unwrap();
+        let start = ELF_ET_DYN_BASE_BRK;
+        assert_eq!(mm.brk(0), start);
+        assert_eq!(mm.brk(start + 10000), start + 10000);
+        assert_eq!(mm.brk_range(), (start, start + 10000));
+        mm.store(start, &[5u8; 10000]).unwrap();
+        assert_eq!(
+            mm.store(start + 3 * PG, b"x"),
+            segv(start + 3 * PG, SEGV_MAPERR)
+        );
+        let heap = mm
+            .proc_maps()
+            .lines()
+            .find(|l| l.ends_with("[heap]"))
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            heap,
+            format!(
+                "{:08x}-{:08x} rw-p 00000000 00:00 0{:26}[heap]",
+                start,
+                start + 3 * PG,
+                ""
+            )
+        );
+        assert_eq!(heap.find('[').unwrap(), 73);
+        // growing extends the same VMA
+        assert_eq!(mm.brk(start + 5 * PG), start + 5 * PG);
+        assert_eq!(mm.vmas().len(), 2);
+        // shrinking frees the pages above the new break
+        assert_eq!(mm.brk(start + PG), start + PG);
+        assert_eq!(mm.rss_pages(), 1);
+        assert_eq!(mm.brk(start + 2 * PG), start + 2 * PG);
+        let mut b = [9u8; 1];
+        mm.load(start + PG, &mut b).unwrap();
+        assert_eq!(b[0], 0, "pages given back come back zeroed");
+        // never below start_brk, never into another mapping
+        assert_eq!(mm.brk(start - PG), start + 2 * PG);
+        mm.mmap(start + 10 * PG, PG, RW, ANON | MAP_FIXED, -1, 0)
+            .unwrap();
+        assert_eq!(mm.brk(start + 10 * PG), start + 2 * PG);
+        assert_eq!(mm.brk(start + 9 * PG), start + 9 * PG);
+        assert_eq!(mm.brk(u64::MAX), start + 9 * PG);
+        drop(mm);
+        assert_eq!(free_pages(), base);
+    });
+}
+
+#[test]
+fn mremap_grows_moves_and_shrinks() {
+    on_kernel(1, || {
+        let mm = MmStruct::new();
+        let a = 0x5000_0000;
+        mm.mmap(a, 2 * PG, RW, ANON | MAP_FIXED, -1, 0).unwrap();
+        mm.store(a, b"keep me").unwrap();
+        mm.store(a + PG, b"page 2").unwrap();
+        // in place: nothing follows
+        assert_eq!(mm.mremap(a, 2 * PG, 4 * PG, 0, 0), Ok(a));
+        assert_eq!(mm.vmas()[0].vm_end, a + 4 * PG);
+        // blocked by a neighbour: ENOMEM without MAYMOVE, a move with it
+        mm.mmap(a + 4 * PG, PG, PROT_READ, ANON | MAP_FIXED, -1, 0)
+            .unwrap();
+        assert_eq!(mm.mremap(a, 4 * PG, 8 * PG, 0, 0), Err(ENOMEM));
+        let pfn = mm.pte_pfn(a).unwrap();
+        let b = mm.mremap(a, 4 * PG, 8 * PG, MREMAP_MAYMOVE, 0).unwrap();
+        assert_ne!(b, a);
+        assert_eq!(mm.pte_pfn(b), Some(pfn), "pages move, not copy");
+        let mut s = [0u8; 7];
+        mm.load(b, &mut s).unwrap();
+        assert_eq!(&s, b"keep me");
+        mm.load(b + PG, &mut s[..6]).unwrap();
+        assert_eq!(&s[..6], b"page 2");
+        assert_eq!(mm.load(a, &mut s), segv(a, SEGV_MAPERR));
+        mm.store(b + 7 * PG, b"new").unwrap();
+        assert_eq!(mm.rss_pages(), 3);
+        // shrink
+        assert_eq!(mm.mremap(b, 8 * PG, PG, 0, 0), Ok(b));
+        assert_eq!(mm.rss_pages(), 1);
+        // MREMAP_FIXED
+        let t = 0x6000_0000;
+        assert_eq!(
+            mm.mremap(b, PG, 2 * PG, MREMAP_MAYMOVE | MREMAP_FIXED, t),
+            Ok(t)
+        );
+        mm.load(t, &mut s).unwrap();
+        assert_eq!(&s, b"keep me");
+        // errors
+        assert_eq!(mm.mremap(b, PG, 2 * PG, MREMAP_MAYMOVE, 0), Err(EFAULT));
+        assert_eq!(mm.mremap(t, 3 * PG, 4 * PG, MREMAP_MAYMOVE, 0), Err(EFAULT));
+        assert_eq!(mm.mremap(t + 1, PG, 2 * PG, 0, 0), Err(EINVAL));
+        assert_eq!(mm.mremap(t, PG, 0, 0, 0), Err(EINVAL));
+        assert_eq!(mm.mremap(t, PG, 2 * PG, MREMAP_FIXED, t), Err(EINVAL));
+        assert_eq!(mm.mremap(t, PG, 2 * PG, 0x80, 0), Err(EINVAL));
+        assert_eq!(
+            mm.mremap(t, PG, 2 * PG, MREMAP_MAYMOVE | MREMAP_FIXED, t),
+            Err(EINVAL)
+        );
+        assert_eq!(mm.mremap(t, 0, PG, MREMAP_MAYMOVE, 0), Err(EINVAL));
+        // old_len 0 on a shared mapping: a second view of the same pages
+        let sh = mm
+            .mmap(0, PG, RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
+            .unwrap();
+        mm.store(sh, b"twice").unwrap();
+        let view = mm.mremap(sh, 0, PG, MREMAP_MAYMOVE, 0).unwrap();
+        assert_ne!(view, sh);
+        mm.load(view, &mut s[..5]).unwrap();
+        assert_eq!(&s[..5], b"twice");
+        assert!(mm.proc_maps().contains(" rw-s 00000000 00:01 "));
+    });
+}
+
+#[test]
+fn concurrent_faults_from_four_cpus() {
+    on_kernel(4, || {
+        let base = free_pages();
+        let mm = MmStruct::new();
+        let a = mm.mmap(0, 64 * PG, RW, ANON, -1, 0).unwrap();
+        let shared = mm.mmap(0, 4 * PG, RW, ANON, -1, 0).unwrap();
+        let done = Arc::new(AtomicUsize::new(0));
+        let ts: Vec<_> = (0..4u64)
+            .map(|cpu| {
+                let (mm, done) = (Arc::clone(&mm), Arc::clone(&done));
+                kthread_create_on_cpu(
+                    move || {
+                        for round in 0..200u64 {
+                            // disjoint pages: 16 per thread
+                            let p = a + (cpu * 16 + round % 16) * PG;
+                            mm.store(p + round, &[cpu as u8 + 1]).unwrap();
+                            // overlapping pages: every thread its own bytes
+                            let q = shared + (round % 4) * PG + cpu * 8;
+                            mm.put_user_u64(q, round).unwrap();
+                            assert_eq!(mm.get_user_u64(q), Ok(round));
+                            let mut b = [0u8; 1];
+                            mm.load(p + round, &mut b).unwrap();
+                            assert_eq!(b[0], cpu as u8 + 1);
+                        }
+                        done.fetch_add(1, Ordering::Release);
+                        0
+                    },
+                    cpu as usize,
+                    "mm_fault/%u",
+                )
+            })
+            .collect();
+        for t in &ts {
+            wake_up_process(t);
+        }
+        while done.load(Ordering::Acquire) < 4 {
+            crate::kernel::time::msleep(1);
+        }
+        for t in ts {
+            kthread_stop(&t);
+        }
+        assert_eq!(mm.rss_pages(), 68);
+        for cpu in 0..4u64 {
+            for r in 0..4 {
+                assert_eq!(mm.get_user_u64(shared + r * PG + cpu * 8), Ok(196 + r));
+            }
+        }
+        drop(mm);
+        assert_eq!(free_pages(), base);
+    });
+}
+
+#[test]
+fn concurrent_cow_breaks_and_exit() {
+    on_kernel(4, || {
+        let base = free_pages();
+        let parent = MmStruct::new();
+        let a = parent
+            .mmap(0, 32 * PG, RW, ANON | MAP_POPULATE, -1, 0)
+            .unwrap();
+        for i in 0..32 {
+            parent.put_user_u64(a + i * PG, i).unwrap();
+        }
+        let child = parent.dup_mmap().unwrap();
+        let done = Arc::new(AtomicUsize::new(0));
+        // two threads of each address space write every page at once
+        let ts: Vec<_> = (0..4u64)
+            .map(|cpu| {
+                let mm = Arc::clone(if cpu % 2 == 0 { &parent } else { &child });
+                let done = Arc::clone(&done);
+                kthread_create_on_cpu(
+                    move || {
+                        for i in 0..32 {
+                            let v = mm.get_user_u64(a + i * PG).unwrap();
+                            assert!(v == i || v >= 1000, "saw {v}");
+                            mm.put_user_u64(a + i * PG + 8 + cpu * 8, 1000 + cpu)
+                                .unwrap();
+                        }
+                        done.fetch_add(1, Ordering::Release);
+                        0
+                    },
+                    cpu as usize,
+                    "mm_cow/%u",
+                )
+            })
+            .collect();
+        for t in &ts {
+            wake_up_process(t);
+        }
+        while done.load(Ordering::Acquire) < 4 {
+            crate::kernel::time::msleep(1);
+        }
+        for t in ts {
+            kthread_stop(&t);
+        }
+        for i in 0..32 {
+            for (mm, mine, other) in [(&parent, [0, 2], [1, 3]), (&child, [1, 3], [0, 2])] {
+                assert_eq!(mm.get_user_u64(a + i * PG), Ok(i));
+                for c in mine {
+                    assert_eq!(mm.get_user_u64(a + i * PG + 8 + c * 8), Ok(1000 + c));
+                }
+                for c in other {
+                    assert_eq!(mm.get_user_u64(a + i * PG + 8 + c * 8), Ok(0));
+                }
+                assert_eq!(refs(mm, a + i * PG), (1, 1));
+            }
+        }
+        drop(child);
+        drop(parent);
+        assert_eq!(free_pages(), base);
+    });
+}
+
+/// Rough cost of the software MMU's fast path (run with `--ignored
+/// --nocapture`; a measurement, not a test).
+#[test]
+#[ignore]
+fn measure_load_store_cost() {
+    on_kernel(1, || {
+        let mm = MmStruct::new();
+        let a = mm
+            .mmap(0, 256 * PG, RW, ANON | MAP_POPULATE, -1, 0)
+            .unwrap();
+        let n = 2_000_000u64;
+        let mut b = [0u8; 8];
+        let t = std::time::Instant::now();
+        for i in 0..n {
+            mm.load(a + (i % 256) * PG + 8, &mut b).unwrap();
+        }
+        let load = t.elapsed().as_nanos() as f64 / n as f64;
+        let t = std::time::Instant::now();
+        for i in 0..n {
+            mm.store(a + (i % 256) * PG + 8, &b).unwrap();
+        }
+        let store = t.elapsed().as_nanos() as f64 / n as f64;
+        let mut page = vec![0u8; 4096];
+        let t = std::time::Instant::now();
+        for i in 0..n / 10 {
+            mm.load(a + (i % 256) * PG, &mut page).unwrap();
+        }
+        let load_page = t.elapsed().as_nanos() as f64 / (n / 10) as f64;
+        eprintln!(
+            "8-byte load {load:.1} ns, 8-byte store {store:.1} ns, 4 KiB load {load_page:.1} ns"
+        );
+    });
+}
