@@ -50,14 +50,22 @@ fn mk_pte(pfn: Pfn, prot: u64) -> u64 {
 }
 
 impl MmStruct {
-    /// Adds one mapping of `pfn` (`page_add_*_rmap`): the first one counts
-    /// the page in the node's vmstat.
-    pub(crate) fn page_add_rmap(&self, sys: &Mm, pfn: Pfn, shmem: bool) {
+    /// Adds the mapping of `pfn` at `addr` (`page_add_*_rmap`): the first
+    /// one counts the page in the node's vmstat and, for a private page,
+    /// makes it movable (reverse-mapped, see rmap.rs).
+    pub(crate) fn page_add_rmap(&self, sys: &Mm, pfn: Pfn, shmem: bool, addr: u64) {
         let p = &sys.mem_map[pfn];
+        if !shmem {
+            sys.anon_rmap.add(pfn, &self.this, addr);
+        }
         if p._mapcount.fetch_add(1, Ordering::AcqRel) == -1 {
             let item = if shmem {
                 vmstat::NR_MAPPED
             } else {
+                p.index.store(addr >> PAGE_SHIFT, Ordering::Relaxed);
+                if let Some(id) = sys.anon_rmap.movable_id() {
+                    sys.set_page_movable(pfn, id);
+                }
                 vmstat::NR_ANON_PAGES
             };
             sys.nodes[p.page_to_nid()].vm_stat[item].fetch_add(1, Ordering::Relaxed);
@@ -65,13 +73,19 @@ impl MmStruct {
         self.add_mm_counter(if shmem { MM_SHMEMPAGES } else { MM_ANONPAGES }, 1);
     }
 
-    /// `page_remove_rmap()`: drops one mapping (not the reference).
-    pub(crate) fn page_remove_rmap(&self, sys: &Mm, pfn: Pfn, shmem: bool) {
+    /// `page_remove_rmap()`: drops the mapping at `addr` (not the
+    /// reference); the last one clears the movable mark before the caller
+    /// drops the reference.
+    pub(crate) fn page_remove_rmap(&self, sys: &Mm, pfn: Pfn, shmem: bool, addr: u64) {
         let p = &sys.mem_map[pfn];
+        if !shmem {
+            sys.anon_rmap.remove(pfn, &self.this, addr);
+        }
         if p._mapcount.fetch_sub(1, Ordering::AcqRel) == 0 {
             let item = if shmem {
                 vmstat::NR_MAPPED
             } else {
+                sys.clear_page_movable(pfn);
                 vmstat::NR_ANON_PAGES
             };
             sys.nodes[p.page_to_nid()].vm_stat[item].fetch_sub(1, Ordering::Relaxed);
@@ -163,32 +177,33 @@ impl MmStruct {
         };
         if pte == 0 {
             match &vma.vm_file {
-                None => self.do_anonymous_page(sys, vma, pt, idx, write),
+                None => self.do_anonymous_page(sys, vma, pt, addr, write),
                 Some(f) => {
                     let pgoff = vma.vm_pgoff + ((addr - vma.vm_start) >> PAGE_SHIFT);
                     let pfn = f.get_page(sys, pgoff)?;
                     let entry = mk_pte(pfn, vm_get_page_prot(vma.vm_flags))
                         | _PAGE_ACCESSED
                         | if write { _PAGE_DIRTY } else { 0 };
-                    self.install_pte(sys, pt, idx, pfn, entry, true);
+                    self.install_pte(sys, pt, addr, pfn, entry, true);
                     Ok(())
                 }
             }
         } else {
-            self.wp_page_copy(sys, vma, pt, idx, pte)
+            self.wp_page_copy(sys, vma, pt, addr, pte)
         }
     }
 
     /// Maps `pfn` (holding a reference for the PTE) at the empty slot, or
     /// drops the reference if another thread got there first.
-    fn install_pte(&self, sys: &Mm, pt: Pfn, idx: usize, pfn: Pfn, entry: u64, shmem: bool) {
+    fn install_pte(&self, sys: &Mm, pt: Pfn, addr: u64, pfn: Pfn, entry: u64, shmem: bool) {
+        let idx = table_index(addr, 0);
         let l = self.pte_lockptr(pt).lock();
         if read_entry(sys, pt, idx) != 0 {
             drop(l);
             sys.put_page(pfn);
             return;
         }
-        self.page_add_rmap(sys, pfn, shmem);
+        self.page_add_rmap(sys, pfn, shmem, addr);
         set_entry(sys, pt, idx, entry);
     }
 
@@ -199,7 +214,7 @@ impl MmStruct {
         sys: &Mm,
         vma: &Vma,
         pt: Pfn,
-        idx: usize,
+        addr: u64,
         write: bool,
     ) -> Result<(), FaultError> {
         let pfn = sys
@@ -213,7 +228,7 @@ impl MmStruct {
         if write {
             entry |= _PAGE_DIRTY;
         }
-        self.install_pte(sys, pt, idx, pfn, entry, false);
+        self.install_pte(sys, pt, addr, pfn, entry, false);
         Ok(())
     }
 
@@ -225,9 +240,10 @@ impl MmStruct {
         sys: &Mm,
         vma: &Vma,
         pt: Pfn,
-        idx: usize,
+        addr: u64,
         old_pte: u64,
     ) -> Result<(), FaultError> {
+        let idx = table_index(addr, 0);
         let old = pte_pfn(old_pte);
         sys.get_page(old);
         let Some(new) = sys.alloc_pages(GFP_HIGHUSER_MOVABLE, 0) else {
@@ -239,13 +255,13 @@ impl MmStruct {
         let l = self.pte_lockptr(pt).lock();
         let installed = read_entry(sys, pt, idx) == old_pte;
         if installed {
-            self.page_add_rmap(sys, new, false);
+            self.page_add_rmap(sys, new, false, addr);
             let entry = mk_pte(new, vm_get_page_prot(vma.vm_flags))
                 | _PAGE_RW
                 | _PAGE_ACCESSED
                 | _PAGE_DIRTY;
             set_entry(sys, pt, idx, entry);
-            self.page_remove_rmap(sys, old, false);
+            self.page_remove_rmap(sys, old, false, addr);
         }
         drop(l);
         if installed {
@@ -263,7 +279,7 @@ impl MmStruct {
     /// page's mapping and reference. Caller holds `mmap_lock` for writing.
     pub(crate) fn zap_page_range(&self, sys: &Mm, vma: &Vma, start: u64, end: u64) {
         let shmem = vma.vm_file.is_some();
-        self.for_each_pte_table(sys, start, end, |pt, _, lo, hi| {
+        self.for_each_pte_table(sys, start, end, |pt, base, lo, hi| {
             for idx in lo..hi {
                 let pte = read_entry(sys, pt, idx);
                 if pte == 0 {
@@ -271,7 +287,8 @@ impl MmStruct {
                 }
                 set_entry(sys, pt, idx, 0);
                 let pfn = pte_pfn(pte);
-                self.page_remove_rmap(sys, pfn, shmem);
+                let addr = base + (((idx - lo) as u64) << PAGE_SHIFT);
+                self.page_remove_rmap(sys, pfn, shmem, addr);
                 sys.put_page(pfn);
             }
         });
@@ -340,7 +357,7 @@ impl MmStruct {
                 }
                 let pfn = pte_pfn(pte);
                 sys.get_page(pfn);
-                child.page_add_rmap(sys, pfn, false);
+                child.page_add_rmap(sys, pfn, false, addr);
                 set_entry(sys, dpt, idx, pte & !_PAGE_ACCESSED);
             }
         });
@@ -348,14 +365,16 @@ impl MmStruct {
     }
 
     /// `move_page_tables()` for mremap: moves the PTEs of `[old, old+len)`
-    /// to `new`; pages keep their mappings. Destination tables are
-    /// allocated first, so a failure leaves everything in place.
+    /// to `new`; pages keep their mappings (private ones are re-addressed
+    /// in the reverse map). Destination tables are allocated first, so a
+    /// failure leaves everything in place.
     pub(crate) fn move_page_tables(
         &self,
         sys: &Mm,
         old: u64,
         new: u64,
         len: u64,
+        anon: bool,
     ) -> Result<(), Errno> {
         let mut present = Vec::new();
         self.for_each_pte_table(sys, old, old + len, |pt, base, lo, hi| {
@@ -371,10 +390,14 @@ impl MmStruct {
             let dpt = self.pte_alloc(sys, to).map_err(|_| ENOMEM)?;
             dst.push((dpt, table_index(to, 0)));
         }
-        for (&(pt, idx, _), &(dpt, didx)) in present.iter().zip(&dst) {
+        for (&(pt, idx, addr), &(dpt, didx)) in present.iter().zip(&dst) {
             let pte = read_entry(sys, pt, idx);
             set_entry(sys, pt, idx, 0);
             set_entry(sys, dpt, didx, pte);
+            if anon {
+                let to = new + (addr - old);
+                sys.anon_rmap.move_addr(pte_pfn(pte), &self.this, addr, to);
+            }
         }
         Ok(())
     }

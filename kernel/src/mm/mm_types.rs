@@ -23,7 +23,7 @@ use super::shmem::ShmemFile;
 use parking_lot::{Mutex, RwLock};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 /// x86-64 user limit (`TASK_SIZE_MAX`, 47-bit addresses minus a guard page).
 pub const TASK_SIZE: u64 = 0x0000_7fff_ffff_f000;
@@ -237,6 +237,8 @@ pub struct MmStruct {
     pub(crate) pgtables_bytes: AtomicI64,
     /// The kernel whose page allocator backs this address space.
     pub(crate) owner: usize,
+    /// This address space, as the reverse map names it.
+    pub(crate) this: Weak<MmStruct>,
 }
 
 impl std::fmt::Debug for MmStruct {
@@ -250,7 +252,7 @@ impl std::fmt::Debug for MmStruct {
 impl MmStruct {
     /// `mm_alloc()`: an empty address space of the calling task's kernel.
     pub fn new() -> Arc<MmStruct> {
-        Arc::new(MmStruct {
+        Arc::new_cyclic(|this| MmStruct {
             mmap_lock: RwLock::new(MmLayout {
                 mmap_base: TASK_UNMAPPED_BASE,
                 ..Default::default()
@@ -261,6 +263,7 @@ impl MmStruct {
             rss_stat: Default::default(),
             pgtables_bytes: AtomicI64::new(0),
             owner: crate::kernel::sched::current::kernel_ptr() as usize,
+            this: this.clone(),
         })
     }
 

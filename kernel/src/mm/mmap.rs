@@ -488,7 +488,7 @@ impl MmStruct {
         if l.map_count() >= DEFAULT_MAX_MAP_COUNT - 3 {
             return Err(ENOMEM);
         }
-        self.move_page_tables(sys, old, new_addr, old_len)?;
+        self.move_page_tables(sys, old, new_addr, old_len, v.is_anonymous())?;
         l.vmas.insert(
             new_addr,
             Vma {

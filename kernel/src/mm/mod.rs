@@ -11,7 +11,8 @@
 //! core services mm uses (glue.rs). User address spaces: `mm_struct` and
 //! VMAs (mm_types.rs), software page tables (pgtable.rs), faults and COW
 //! (memory.rs), the mapping calls (mmap.rs), shared anonymous memory
-//! (shmem.rs), the software MMU and uaccess (uaccess.rs), and their /proc
+//! (shmem.rs), the reverse map that lets compaction move user pages
+//! (rmap.rs), the software MMU and uaccess (uaccess.rs), and their /proc
 //! views (task_mmu.rs).
 //!
 //! [`Mm`] is the whole subsystem for one kernel instance: a booted kernel
@@ -43,6 +44,7 @@ pub mod page_alloc;
 pub mod page_owner;
 pub mod pgtable;
 pub mod procfs;
+pub mod rmap;
 pub mod selftest;
 pub mod shmem;
 pub mod slab;
@@ -217,6 +219,8 @@ pub struct Mm {
     pub events: vmstat::VmEvents,
     pub page_owner: Option<page_owner::PageOwner>,
     pub movable: migrate::MovableRegistry,
+    /// The reverse map of user anonymous pages (their movable-page owner).
+    pub anon_rmap: std::sync::Arc<rmap::AnonRmap>,
     pub slab: slab::Slab,
     pub kswapd: vmscan::Kswapd,
     pub log: glue::Log,
@@ -363,6 +367,9 @@ impl Mm {
         let page_owner = cfg
             .page_owner
             .then(|| page_owner::PageOwner::new(total_pages));
+        let movable = migrate::MovableRegistry::default();
+        let anon_rmap = std::sync::Arc::new(rmap::AnonRmap::default());
+        anon_rmap.set_movable_id(movable.register(anon_rmap.clone()));
         let mm = Mm {
             physmem,
             mem_map,
@@ -377,7 +384,8 @@ impl Mm {
                 .unwrap_or(cfg.policy == GroupingPolicy::Pageblock),
             events: vmstat::VmEvents::new(nr_cpus, nr_nodes),
             page_owner,
-            movable: migrate::MovableRegistry::default(),
+            movable,
+            anon_rmap,
             slab: slab::Slab::default(),
             kswapd: vmscan::Kswapd::default(),
             log: glue::Log::default(),

@@ -36,6 +36,43 @@ fn refs(mm: &MmStruct, addr: u64) -> (i32, i32) {
     (p.page_ref_count(), p.page_mapcount())
 }
 
+/// Counts a finished thread when dropped, also when the thread panics.
+struct Finished(Arc<AtomicUsize>);
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// Runs `f(cpu)` on a kthread bound to each of CPUs `0..n`, waits for all
+/// of them and returns their exit codes (11 for one that panicked).
+fn on_cpus(n: usize, f: impl Fn(usize) + Send + Sync + 'static) -> Vec<i32> {
+    let f = Arc::new(f);
+    let done = Arc::new(AtomicUsize::new(0));
+    let ts: Vec<_> = (0..n)
+        .map(|cpu| {
+            let (f, done) = (Arc::clone(&f), Arc::clone(&done));
+            kthread_create_on_cpu(
+                move || {
+                    let _fin = Finished(done);
+                    f(cpu);
+                    0
+                },
+                cpu,
+                "mm_test/%u",
+            )
+        })
+        .collect();
+    for t in &ts {
+        wake_up_process(t);
+    }
+    while done.load(Ordering::Acquire) < n {
+        crate::kernel::time::msleep(1);
+    }
+    ts.iter().map(kthread_stop).collect()
+}
+
 fn segv(addr: u64, code: i32) -> Result<(), FaultError> {
     Err(FaultError::Segv { addr, code })
 }
@@ -605,41 +642,23 @@ fn concurrent_faults_from_four_cpus() {
         let mm = MmStruct::new();
         let a = mm.mmap(0, 64 * PG, RW, ANON, -1, 0).unwrap();
         let shared = mm.mmap(0, 4 * PG, RW, ANON, -1, 0).unwrap();
-        let done = Arc::new(AtomicUsize::new(0));
-        let ts: Vec<_> = (0..4u64)
-            .map(|cpu| {
-                let (mm, done) = (Arc::clone(&mm), Arc::clone(&done));
-                kthread_create_on_cpu(
-                    move || {
-                        for round in 0..200u64 {
-                            // disjoint pages: 16 per thread
-                            let p = a + (cpu * 16 + round % 16) * PG;
-                            mm.store(p + round, &[cpu as u8 + 1]).unwrap();
-                            // overlapping pages: every thread its own bytes
-                            let q = shared + (round % 4) * PG + cpu * 8;
-                            mm.put_user_u64(q, round).unwrap();
-                            assert_eq!(mm.get_user_u64(q), Ok(round));
-                            let mut b = [0u8; 1];
-                            mm.load(p + round, &mut b).unwrap();
-                            assert_eq!(b[0], cpu as u8 + 1);
-                        }
-                        done.fetch_add(1, Ordering::Release);
-                        0
-                    },
-                    cpu as usize,
-                    "mm_fault/%u",
-                )
-            })
-            .collect();
-        for t in &ts {
-            wake_up_process(t);
-        }
-        while done.load(Ordering::Acquire) < 4 {
-            crate::kernel::time::msleep(1);
-        }
-        for t in ts {
-            kthread_stop(&t);
-        }
+        let m = Arc::clone(&mm);
+        let codes = on_cpus(4, move |cpu| {
+            let cpu = cpu as u64;
+            for round in 0..200u64 {
+                // disjoint pages: 16 per thread
+                let p = a + (cpu * 16 + round % 16) * PG;
+                m.store(p + round, &[cpu as u8 + 1]).unwrap();
+                // overlapping pages: every thread its own bytes
+                let q = shared + (round % 4) * PG + cpu * 8;
+                m.put_user_u64(q, round).unwrap();
+                assert_eq!(m.get_user_u64(q), Ok(round));
+                let mut b = [0u8; 1];
+                m.load(p + round, &mut b).unwrap();
+                assert_eq!(b[0], cpu as u8 + 1);
+            }
+        });
+        assert_eq!(codes, [0; 4]);
         assert_eq!(mm.rss_pages(), 68);
         for cpu in 0..4u64 {
             for r in 0..4 {
@@ -663,37 +682,18 @@ fn concurrent_cow_breaks_and_exit() {
             parent.put_user_u64(a + i * PG, i).unwrap();
         }
         let child = parent.dup_mmap().unwrap();
-        let done = Arc::new(AtomicUsize::new(0));
         // two threads of each address space write every page at once
-        let ts: Vec<_> = (0..4u64)
-            .map(|cpu| {
-                let mm = Arc::clone(if cpu % 2 == 0 { &parent } else { &child });
-                let done = Arc::clone(&done);
-                kthread_create_on_cpu(
-                    move || {
-                        for i in 0..32 {
-                            let v = mm.get_user_u64(a + i * PG).unwrap();
-                            assert!(v == i || v >= 1000, "saw {v}");
-                            mm.put_user_u64(a + i * PG + 8 + cpu * 8, 1000 + cpu)
-                                .unwrap();
-                        }
-                        done.fetch_add(1, Ordering::Release);
-                        0
-                    },
-                    cpu as usize,
-                    "mm_cow/%u",
-                )
-            })
-            .collect();
-        for t in &ts {
-            wake_up_process(t);
-        }
-        while done.load(Ordering::Acquire) < 4 {
-            crate::kernel::time::msleep(1);
-        }
-        for t in ts {
-            kthread_stop(&t);
-        }
+        let (p2, c2) = (Arc::clone(&parent), Arc::clone(&child));
+        let codes = on_cpus(4, move |cpu| {
+            let mm = if cpu % 2 == 0 { &p2 } else { &c2 };
+            let cpu = cpu as u64;
+            for i in 0..32 {
+                assert_eq!(mm.get_user_u64(a + i * PG), Ok(i));
+                mm.put_user_u64(a + i * PG + 8 + cpu * 8, 1000 + cpu)
+                    .unwrap();
+            }
+        });
+        assert_eq!(codes, [0; 4]);
         for i in 0..32 {
             for (mm, mine, other) in [(&parent, [0, 2], [1, 3]), (&child, [1, 3], [0, 2])] {
                 assert_eq!(mm.get_user_u64(a + i * PG), Ok(i));
@@ -743,5 +743,119 @@ fn measure_load_store_cost() {
         eprintln!(
             "8-byte load {load:.1} ns, 8-byte store {store:.1} ns, 4 KiB load {load_page:.1} ns"
         );
+    });
+}
+
+#[test]
+fn compaction_migrates_user_pages() {
+    on_kernel(2, || {
+        let base = free_pages();
+        let k = kernel();
+        let mm = MmStruct::new();
+        // a page shared copy-on-write with a child holds two references
+        // and stays where it is
+        let s = mm.mmap(0, PG, RW, ANON, -1, 0).unwrap();
+        mm.put_user_u64(s, 42).unwrap();
+        let child = mm.dup_mmap().unwrap();
+        let shared_pfn = mm.pte_pfn(s).unwrap();
+        // fill most of memory, then free every other page: fragmentation
+        let n = 10000u64;
+        let a = mm.mmap(0, n * PG, RW, ANON | MAP_POPULATE, -1, 0).unwrap();
+        for i in 0..n {
+            mm.put_user_u64(a + i * PG + 8 * (i % 16), 0xabc0_0000 + i)
+                .unwrap();
+        }
+        for i in (1..n).step_by(2) {
+            mm.munmap(a + i * PG, PG).unwrap();
+        }
+        let kept: Vec<u64> = (0..n).step_by(2).collect();
+        let before: Vec<_> = kept
+            .iter()
+            .map(|i| mm.pte_pfn(a + i * PG).unwrap())
+            .collect();
+        let migrated = k.mm.events.get(super::vmstat::VmEvent::PGMIGRATE_SUCCESS);
+        k.mm.compact_memory();
+        let moved = k.mm.events.get(super::vmstat::VmEvent::PGMIGRATE_SUCCESS) - migrated;
+        let after: Vec<_> = kept
+            .iter()
+            .map(|i| mm.pte_pfn(a + i * PG).unwrap())
+            .collect();
+        let changed = before.iter().zip(&after).filter(|(b, a)| b != a).count();
+        assert!(changed > 100, "only {changed} user pages moved");
+        assert!(moved >= changed as u64);
+        for (j, &i) in kept.iter().enumerate() {
+            let p = a + i * PG;
+            assert_eq!(mm.get_user_u64(p + 8 * (i % 16)), Ok(0xabc0_0000 + i));
+            assert_eq!(refs(&mm, p), (1, 1));
+            assert_eq!(k.mm.anon_rmap.nr_mappings(after[j]), 1);
+            assert!(k.mm.mem_map[after[j]].page_movable());
+        }
+        assert_eq!(mm.pte_pfn(s), Some(shared_pfn));
+        assert_eq!(refs(&mm, s), (2, 2));
+        child.put_user_u64(s, 7).unwrap();
+        assert_eq!(mm.get_user_u64(s), Ok(42));
+        // moved pages still copy-on-write after a fork
+        let child2 = mm.dup_mmap().unwrap();
+        child2.put_user_u64(a, 1).unwrap();
+        assert_eq!(mm.get_user_u64(a), Ok(0xabc0_0000));
+        drop((child, child2, mm));
+        assert_eq!(free_pages(), base);
+        assert_eq!(k.mm.global_node_stat(super::vmstat::NR_ANON_PAGES), 0);
+    });
+}
+
+#[test]
+fn compaction_races_user_stores_without_losing_them() {
+    on_kernel(4, || {
+        let base = free_pages();
+        let mm = MmStruct::new();
+        let n = 6000u64;
+        let a = mm.mmap(0, n * PG, RW, ANON | MAP_POPULATE, -1, 0).unwrap();
+        for i in (1..n).step_by(2) {
+            mm.munmap(a + i * PG, PG).unwrap();
+        }
+        let migrated = kernel()
+            .mm
+            .events
+            .get(super::vmstat::VmEvent::PGMIGRATE_SUCCESS);
+        let writers = Arc::new(AtomicUsize::new(0));
+        let m = Arc::clone(&mm);
+        let codes = on_cpus(4, move |cpu| {
+            if cpu == 3 {
+                // compact until the writers are done, at least once
+                let k = kernel();
+                loop {
+                    k.mm.compact_memory();
+                    if writers.load(Ordering::Acquire) == 3 {
+                        break;
+                    }
+                }
+                return;
+            }
+            let _fin = Finished(Arc::clone(&writers));
+            // each writer owns every third kept page
+            let cpu = cpu as u64;
+            for round in 1..=20u64 {
+                for i in (0..n).step_by(2).filter(|i| (i / 2) % 3 == cpu) {
+                    let p = a + i * PG + 64 * cpu;
+                    assert_eq!(m.get_user_u64(p), Ok(round - 1), "page {i}");
+                    m.put_user_u64(p, round).unwrap();
+                }
+            }
+        });
+        assert_eq!(codes, [0; 4]);
+        for i in (0..n).step_by(2) {
+            let cpu = (i / 2) % 3;
+            assert_eq!(mm.get_user_u64(a + i * PG + 64 * cpu), Ok(20));
+        }
+        assert!(
+            kernel()
+                .mm
+                .events
+                .get(super::vmstat::VmEvent::PGMIGRATE_SUCCESS)
+                > migrated
+        );
+        drop(mm);
+        assert_eq!(free_pages(), base);
     });
 }
