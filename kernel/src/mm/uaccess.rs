@@ -165,15 +165,21 @@ impl MmStruct {
         })
     }
 
-    /// `copy_from_user()`: all of `dst` from `addr`, or `EFAULT`.
+    /// `copy_from_user()`: all of `dst` from `addr`, or `EFAULT` with `dst`
+    /// zeroed (Linux zeroes what it could not copy; usk zeroes it all, so a
+    /// failed copy never leaves user bytes behind).
     pub fn copy_from_user(&self, dst: &mut [u8], addr: u64) -> Result<(), Errno> {
         if dst.is_empty() {
             return Ok(());
         }
         if !access_ok(addr, dst.len()) {
+            dst.fill(0);
             return Err(EFAULT);
         }
-        self.load(addr, dst).map_err(fault_errno)
+        self.load(addr, dst).map_err(|e| {
+            dst.fill(0);
+            fault_errno(e)
+        })
     }
 
     /// `copy_to_user()`: all of `src` to `addr`, or `EFAULT`.

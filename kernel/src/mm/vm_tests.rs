@@ -351,7 +351,12 @@ fn uaccess_rejects_bad_pointers() {
         assert_eq!(mm.copy_to_user(ro, b"x"), Err(EFAULT));
         assert_eq!(mm.copy_to_user(a + 2 * PG - 1, b"xy"), Err(EFAULT));
         mm.copy_from_user(&mut b, ro).unwrap();
+        mm.copy_to_user(a, &[0x55; 16]).unwrap();
+        mm.copy_from_user(&mut b, a + 2 * PG - 8).unwrap();
+        mm.copy_from_user(&mut b, a).unwrap();
+        assert_eq!(b, [0x55; 16]);
         assert_eq!(mm.copy_from_user(&mut b, ro + PG - 8), Err(EFAULT));
+        assert_eq!(b, [0; 16], "a failed copy leaves zeroes");
         mm.put_user_u64(a + 4, 0x1122_3344_5566_7788).unwrap();
         assert_eq!(mm.get_user_u64(a + 4), Ok(0x1122_3344_5566_7788));
         assert_eq!(mm.get_user_u64(u64::MAX), Err(EFAULT));
@@ -857,5 +862,91 @@ fn compaction_races_user_stores_without_losing_them() {
         );
         drop(mm);
         assert_eq!(free_pages(), base);
+    });
+}
+
+#[test]
+fn proc_maps_and_status_parse_as_linux_text() {
+    use procfs_core::process::{MMPermissions, MMapPath, MemoryMaps};
+    use procfs_core::FromRead;
+    on_kernel(1, || {
+        let mm = MmStruct::new();
+        mm.setup_exec_layout().unwrap();
+        mm.brk(ELF_ET_DYN_BASE_BRK + 3 * PG);
+        let anon = mm
+            .mmap(0, 2 * PG, PROT_READ | PROT_EXEC, ANON, -1, 0)
+            .unwrap();
+        let sh = mm
+            .mmap(0, PG, RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
+            .unwrap();
+        let none = mm.mmap(0, PG, PROT_NONE, ANON, -1, 0).unwrap();
+        mm.store(sh, b"x").unwrap();
+        mm.store(STACK_TOP - 8, b"y").unwrap();
+        let text = mm.proc_maps();
+        let maps = MemoryMaps::from_read(text.as_bytes()).unwrap();
+        let got: Vec<_> = maps
+            .0
+            .iter()
+            .map(|m| (m.address, m.perms, m.pathname.clone()))
+            .collect();
+        let rw = MMPermissions::READ | MMPermissions::WRITE;
+        assert_eq!(
+            got,
+            vec![
+                (
+                    (ELF_ET_DYN_BASE_BRK, ELF_ET_DYN_BASE_BRK + 3 * PG),
+                    rw | MMPermissions::PRIVATE,
+                    MMapPath::Heap
+                ),
+                (
+                    (none, none + PG),
+                    MMPermissions::PRIVATE,
+                    MMapPath::Anonymous
+                ),
+                (
+                    (sh, sh + PG),
+                    rw | MMPermissions::SHARED,
+                    MMapPath::Path("/dev/zero (deleted)".into())
+                ),
+                (
+                    (anon, anon + 2 * PG),
+                    MMPermissions::READ | MMPermissions::EXECUTE | MMPermissions::PRIVATE,
+                    MMapPath::Anonymous
+                ),
+                (
+                    (STACK_TOP - INITIAL_STACK_SIZE, STACK_TOP),
+                    rw | MMPermissions::PRIVATE,
+                    MMapPath::Stack
+                ),
+            ]
+        );
+        assert_eq!(maps.0[2].dev, (0, 1));
+        assert_ne!(maps.0[2].inode, 0);
+        let status = mm.proc_status();
+        let names: Vec<_> = status
+            .lines()
+            .map(|l| l.split(':').next().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "VmPeak", "VmSize", "VmLck", "VmPin", "VmHWM", "VmRSS", "RssAnon", "RssFile",
+                "RssShmem", "VmData", "VmStk", "VmExe", "VmLib", "VmPTE", "VmSwap"
+            ]
+        );
+        let total_kb = (3 + 2 + 1 + 1) * 4 + INITIAL_STACK_SIZE / 1024;
+        assert!(
+            status.contains(&format!("VmSize:\t{total_kb:>8} kB\n")),
+            "{status}"
+        );
+        assert!(
+            status.contains("VmRSS:\t       8 kB\nRssAnon:\t       4 kB\n"),
+            "{status}"
+        );
+        assert!(
+            status.contains("RssShmem:\t       4 kB\nVmData:\t      12 kB\n"),
+            "{status}"
+        );
+        assert!(status.contains(&format!("VmStk:\t{:>8} kB\n", INITIAL_STACK_SIZE / 1024)));
     });
 }
