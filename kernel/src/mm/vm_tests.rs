@@ -729,6 +729,9 @@ fn measure_load_store_cost() {
             .unwrap();
         let n = 2_000_000u64;
         let mut b = [0u8; 8];
+        for i in 0..n {
+            mm.load(a + (i % 256) * PG + 8, &mut b).unwrap();
+        }
         let t = std::time::Instant::now();
         for i in 0..n {
             mm.load(a + (i % 256) * PG + 8, &mut b).unwrap();
