@@ -953,3 +953,152 @@ fn proc_maps_and_status_parse_as_linux_text() {
         assert!(status.contains(&format!("VmStk:\t{:>8} kB\n", INITIAL_STACK_SIZE / 1024)));
     });
 }
+
+/// One step of the random mapping workload.
+#[derive(Clone, Debug)]
+enum Op {
+    Mmap(u64, u64, u64),
+    Munmap(u64, u64),
+    Mprotect(u64, u64, u64),
+    Store(u64, u8),
+    Load(u64),
+    ForkAndScribble(u64),
+}
+
+fn op_strategy() -> impl Strategy<Value = Op> {
+    let page = 0u64..32;
+    let len = 1u64..8;
+    let prot = prop_oneof![Just(PROT_NONE), Just(PROT_READ), Just(RW), Just(PROT_WRITE)];
+    prop_oneof![
+        1 => (page.clone(), len.clone(), prot.clone()).prop_map(|(p, n, pr)| Op::Mmap(p, n, pr)),
+        1 => (page.clone(), len.clone()).prop_map(|(p, n)| Op::Munmap(p, n)),
+        1 => (page.clone(), len, prot).prop_map(|(p, n, pr)| Op::Mprotect(p, n, pr)),
+        3 => (page.clone(), any::<u8>()).prop_map(|(p, b)| Op::Store(p, b)),
+        2 => page.clone().prop_map(Op::Load),
+        1 => page.prop_map(Op::ForkAndScribble),
+    ]
+}
+
+/// The model of one page: protection, contents, faulted in.
+#[derive(Clone, Copy)]
+struct ModelPage {
+    prot: u64,
+    byte: u8,
+    present: bool,
+}
+
+#[test]
+fn random_mapping_workload_matches_a_model() {
+    on_kernel(1, || {
+        let base_free = free_pages();
+        let w = 0x7000_0000u64;
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 64,
+            ..ProptestConfig::default()
+        });
+        runner
+            .run(&proptest::collection::vec(op_strategy(), 1..60), |ops| {
+                let mm = MmStruct::new();
+                let mut model: [Option<ModelPage>; 40] = [None; 40];
+                for op in ops {
+                    match op {
+                        Op::Mmap(p, n, prot) => {
+                            let r = mm.mmap(w + p * PG, n * PG, prot, ANON | MAP_FIXED, -1, 0);
+                            prop_assert_eq!(r, Ok(w + p * PG));
+                            for m in &mut model[p as usize..(p + n) as usize] {
+                                *m = Some(ModelPage {
+                                    prot,
+                                    byte: 0,
+                                    present: false,
+                                });
+                            }
+                        }
+                        Op::Munmap(p, n) => {
+                            prop_assert_eq!(mm.munmap(w + p * PG, n * PG), Ok(()));
+                            model[p as usize..(p + n) as usize].fill(None);
+                        }
+                        Op::Mprotect(p, n, prot) => {
+                            let mut expect = Ok(());
+                            for m in &mut model[p as usize..(p + n) as usize] {
+                                match m {
+                                    Some(m) => m.prot = prot,
+                                    None => {
+                                        expect = Err(ENOMEM);
+                                        break;
+                                    }
+                                }
+                            }
+                            prop_assert_eq!(mm.mprotect(w + p * PG, n * PG, prot), expect);
+                        }
+                        Op::Store(p, b) => {
+                            let a = w + p * PG + 7;
+                            let r = mm.store(a, &[b]);
+                            match &mut model[p as usize] {
+                                None => prop_assert_eq!(r, segv(a, SEGV_MAPERR)),
+                                Some(m) if m.prot & PROT_WRITE == 0 => {
+                                    prop_assert_eq!(r, segv(a, SEGV_ACCERR))
+                                }
+                                Some(m) => {
+                                    prop_assert_eq!(r, Ok(()));
+                                    m.byte = b;
+                                    m.present = true;
+                                }
+                            }
+                        }
+                        Op::Load(p) => {
+                            let a = w + p * PG + 7;
+                            let mut b = [0u8];
+                            let r = mm.load(a, &mut b);
+                            match &mut model[p as usize] {
+                                None => prop_assert_eq!(r, segv(a, SEGV_MAPERR)),
+                                Some(m) if m.prot == PROT_NONE => {
+                                    prop_assert_eq!(r, segv(a, SEGV_ACCERR))
+                                }
+                                Some(m) => {
+                                    prop_assert_eq!(r, Ok(()));
+                                    prop_assert_eq!(b[0], m.byte);
+                                    m.present = true;
+                                }
+                            }
+                        }
+                        Op::ForkAndScribble(p) => {
+                            let child = mm.dup_mmap().unwrap();
+                            let a = w + p * PG + 7;
+                            if child.store(a, &[0xee]).is_ok() {
+                                let mut b = [0u8];
+                                if mm.load(a, &mut b).is_ok() {
+                                    prop_assert_eq!(b[0], model[p as usize].unwrap().byte);
+                                    model[p as usize].as_mut().unwrap().present = true;
+                                }
+                            }
+                            prop_assert_eq!(child.proc_maps(), mm.proc_maps());
+                        }
+                    }
+                }
+                // the layout invariants and the counters
+                let vmas = mm.vmas();
+                for v in &vmas {
+                    prop_assert!(
+                        v.vm_start < v.vm_end && v.vm_start % PG == 0 && v.vm_end % PG == 0
+                    );
+                }
+                for pair in vmas.windows(2) {
+                    prop_assert!(pair[0].vm_end <= pair[1].vm_start);
+                    prop_assert!(!pair[0].can_merge_with(&pair[1]), "{:?}", pair);
+                }
+                let mapped = model.iter().flatten().count() as u64;
+                let present = model.iter().flatten().filter(|m| m.present).count() as u64;
+                prop_assert_eq!(mm.total_vm_pages(), mapped);
+                prop_assert_eq!(mm.rss_pages(), present);
+                for (i, m) in model.iter().enumerate() {
+                    let vma = vmas.iter().find(|v| {
+                        v.vm_start <= w + i as u64 * PG && w + (i as u64) * PG < v.vm_end
+                    });
+                    prop_assert_eq!(vma.is_some(), m.is_some());
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(free_pages(), base_free);
+    });
+}
