@@ -1102,3 +1102,58 @@ fn random_mapping_workload_matches_a_model() {
         assert_eq!(free_pages(), base_free);
     });
 }
+
+#[test]
+fn out_of_memory_is_an_error_not_a_panic() {
+    on_kernel(1, || {
+        let base = free_pages();
+        let mm = MmStruct::new();
+        // more than the machine has
+        let n = (128u64 << 20) / PG;
+        let a = mm.mmap(0, n * PG, RW, ANON | MAP_NORESERVE, -1, 0).unwrap();
+        let mut oom_at = None;
+        for i in 0..n {
+            match mm.store(a + i * PG, &[1]) {
+                Ok(()) => {}
+                Err(e) => {
+                    assert_eq!(e, FaultError::Oom);
+                    oom_at = Some(i);
+                    break;
+                }
+            }
+        }
+        let i = oom_at.expect("64 MiB cannot hold 128 MiB");
+        assert_eq!(mm.rss_pages(), i);
+        assert_eq!(mm.copy_to_user(a + i * PG, b"x"), Err(ENOMEM));
+        // what was mapped is intact
+        assert_eq!(mm.get_user_u64(a).map(|v| v & 0xff), Ok(1));
+        drop(mm);
+        assert_eq!(free_pages(), base);
+        assert!(kernel().mm.global_node_stat(super::vmstat::NR_ANON_PAGES) == 0);
+    });
+}
+
+#[test]
+fn stack_grows_from_several_threads_at_once() {
+    on_kernel(4, || {
+        let mm = MmStruct::new();
+        mm.setup_exec_layout().unwrap();
+        let m = Arc::clone(&mm);
+        let codes = on_cpus(4, move |cpu| {
+            for d in 0..64u64 {
+                let depth = INITIAL_STACK_SIZE + (d * 4 + cpu as u64) * 4 * PG;
+                m.put_user_u64(STACK_TOP - depth, depth).unwrap();
+            }
+        });
+        assert_eq!(codes, [0; 4]);
+        let deepest = INITIAL_STACK_SIZE + (63 * 4 + 3) * 4 * PG;
+        let v = mm.vmas();
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].vm_start, STACK_TOP - deepest);
+        for d in 0..256u64 {
+            let depth = INITIAL_STACK_SIZE + d * 4 * PG;
+            assert_eq!(mm.get_user_u64(STACK_TOP - depth), Ok(depth));
+        }
+        assert!(mm.proc_maps().ends_with("[stack]\n"));
+    });
+}
