@@ -556,18 +556,23 @@ impl MmStruct {
         }
         if old_len >= new_len {
             if old_len > new_len {
-                let start = old + new_len;
-                if start > TASK_SIZE || old_len - new_len > TASK_SIZE - start {
+                // __do_munmap()'s checks of the tail
+                let start = old
+                    .checked_add(new_len)
+                    .filter(|&s| s <= TASK_SIZE)
+                    .ok_or(EINVAL)?;
+                let tail = old_len - new_len;
+                if tail > TASK_SIZE - start {
                     return Err(EINVAL);
                 }
-                self.do_munmap(sys, &mut l, start, old + old_len)?;
+                self.do_munmap(sys, &mut l, start, start + tail)?;
             }
             return Ok(old);
         }
         let v = Self::vma_to_resize(&l, old, old_len)?;
         if old_len == v.vm_end - old {
             // vma_expandable()
-            let new_end = old + new_len;
+            let new_end = old.saturating_add(new_len);
             let room = new_end <= TASK_SIZE
                 && l.vmas
                     .range(v.vm_end..)

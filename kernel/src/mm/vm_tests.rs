@@ -1157,3 +1157,68 @@ fn stack_grows_from_several_threads_at_once() {
         assert!(mm.proc_maps().ends_with("[stack]\n"));
     });
 }
+
+/// A value for a syscall argument: mostly interesting, sometimes random.
+fn arg() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        Just(0u64),
+        Just(PG),
+        Just(3 * PG),
+        (0u64..64).prop_map(|p| 0x7100_0000 + p * PG),
+        Just(TASK_SIZE),
+        Just(TASK_SIZE - PG),
+        Just(u64::MAX),
+        Just(u64::MAX - PG + 1),
+        Just(1u64 << 63),
+        any::<u64>(),
+    ]
+}
+
+#[test]
+fn mapping_calls_survive_any_arguments() {
+    on_kernel(1, || {
+        let base = free_pages();
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 128,
+            ..ProptestConfig::default()
+        });
+        let call = (0u8..6, arg(), arg(), arg(), arg(), arg());
+        runner
+            .run(&proptest::collection::vec(call, 1..40), |calls| {
+                let mm = MmStruct::new();
+                mm.setup_exec_layout().unwrap();
+                for (which, a, b, c, d, e) in calls {
+                    match which {
+                        0 => {
+                            let _ = mm.mmap(a, b, c & 7, d & 0x1f_ffff, e as i64, 0);
+                        }
+                        1 => {
+                            let _ = mm.munmap(a, b);
+                        }
+                        2 => {
+                            let _ = mm.mprotect(a, b, c);
+                        }
+                        3 => {
+                            let _ = mm.mremap(a, b, c, d & 3, e);
+                        }
+                        4 => {
+                            mm.brk(a);
+                        }
+                        _ => {
+                            let _ = mm.copy_to_user(a, &[1, 2, 3]);
+                            let _ = mm.strncpy_from_user(b, (c & 0xffff) as usize);
+                        }
+                    }
+                }
+                for v in mm.vmas() {
+                    prop_assert!(
+                        v.vm_start >= super::mm_types::MMAP_MIN_ADDR && v.vm_end <= TASK_SIZE
+                    );
+                    prop_assert!(v.vm_start < v.vm_end);
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(free_pages(), base);
+    });
+}
