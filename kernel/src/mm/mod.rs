@@ -8,7 +8,12 @@
 //! stackdepot.rs), kswapd/kcompactd (vmscan.rs), Linux's text views
 //! (vmstat.rs, meminfo in this file) and their /proc, /proc/sys/vm and
 //! debugfs files (procfs.rs), the boot self-test (selftest.rs), and the few
-//! core services mm uses (glue.rs).
+//! core services mm uses (glue.rs). User address spaces: `mm_struct` and
+//! VMAs (mm_types.rs), software page tables (pgtable.rs), faults and COW
+//! (memory.rs), the mapping calls (mmap.rs), shared anonymous memory
+//! (shmem.rs), the reverse map that lets compaction move user pages
+//! (rmap.rs), the software MMU and uaccess (uaccess.rs), and their /proc
+//! views (task_mmu.rs).
 //!
 //! [`Mm`] is the whole subsystem for one kernel instance: a booted kernel
 //! keeps one in its `Kernel` struct (built before `start_kernel`, published
@@ -29,15 +34,23 @@
 pub mod compaction;
 pub mod gfp;
 pub mod glue;
+pub mod memory;
 pub mod migrate;
+pub mod mm_types;
+pub mod mmap;
 pub mod mmzone;
 pub mod page;
 pub mod page_alloc;
 pub mod page_owner;
+pub mod pgtable;
 pub mod procfs;
+pub mod rmap;
 pub mod selftest;
+pub mod shmem;
 pub mod slab;
 pub mod stackdepot;
+pub mod task_mmu;
+pub mod uaccess;
 pub mod vmscan;
 pub mod vmstat;
 
@@ -49,6 +62,10 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicUsize, Ordering};
 
 pub use gfp::*;
+pub use mm_types::{
+    FaultError, MmStruct, Vma, ELF_ET_DYN_BASE_BRK, SEGV_ACCERR, SEGV_MAPERR, STACK_RLIMIT,
+    STACK_TOP, TASK_SIZE, TASK_UNMAPPED_BASE,
+};
 pub use mmzone::{GroupingPolicy, MigrateType, MAX_ORDER};
 pub use procfs::mm_init;
 
@@ -202,6 +219,8 @@ pub struct Mm {
     pub events: vmstat::VmEvents,
     pub page_owner: Option<page_owner::PageOwner>,
     pub movable: migrate::MovableRegistry,
+    /// The reverse map of user anonymous pages (their movable-page owner).
+    pub anon_rmap: std::sync::Arc<rmap::AnonRmap>,
     pub slab: slab::Slab,
     pub kswapd: vmscan::Kswapd,
     pub log: glue::Log,
@@ -348,6 +367,9 @@ impl Mm {
         let page_owner = cfg
             .page_owner
             .then(|| page_owner::PageOwner::new(total_pages));
+        let movable = migrate::MovableRegistry::default();
+        let anon_rmap = std::sync::Arc::new(rmap::AnonRmap::default());
+        anon_rmap.set_movable_id(movable.register(anon_rmap.clone()));
         let mm = Mm {
             physmem,
             mem_map,
@@ -362,7 +384,8 @@ impl Mm {
                 .unwrap_or(cfg.policy == GroupingPolicy::Pageblock),
             events: vmstat::VmEvents::new(nr_cpus, nr_nodes),
             page_owner,
-            movable: migrate::MovableRegistry::default(),
+            movable,
+            anon_rmap,
             slab: slab::Slab::default(),
             kswapd: vmscan::Kswapd::default(),
             log: glue::Log::default(),
@@ -522,6 +545,8 @@ impl Mm {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vm_tests;
 
 /// What [`Mm::verify`] counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
