@@ -3,7 +3,8 @@
 //! The crate is laid out like Linux: `init/` boots, `kernel/` holds the
 //! scheduler, locking, interrupts, softirqs, time and workqueues, `fs/` the
 //! VFS (ramfs root, pipes, procfs, descriptor tables) and seq_file,
-//! `drivers/` the memory devices and the tty layer. The simulated machine (clock, timers,
+//! `drivers/` the memory devices and the tty layer, `arch/x86` the system-call
+//! entry and table, and `kernel/{fork,exit,signal,sys}.rs` the processes. The simulated machine (clock, timers,
 //! interrupt controller, memory) is the separate `hw` crate.
 //!
 //! Execution model (see `kernel/sched/core.rs` for the details): every
@@ -14,6 +15,7 @@
 //! preemption points only, as in a non-preemptible (`CONFIG_PREEMPT_NONE`)
 //! Linux kernel, which is what lets an RCU read-side section cost nothing.
 
+pub mod arch;
 pub mod drivers;
 pub mod events;
 pub mod fs;

@@ -47,7 +47,7 @@ fn wait_event_timeout_and_interruptible() {
             "sig_waiter",
         );
         msleep(5);
-        t.set_sigpending(true);
+        t.signal_wake_up(false);
         let ok = wait_until(|| res.lock().is_some());
         let got = *res.lock();
         (t0, t1, ok, got)

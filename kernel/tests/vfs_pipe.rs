@@ -316,7 +316,7 @@ fn a_signal_ends_a_blocked_read_with_erestartsys() {
             }
             msleep(1);
         }
-        t.set_sigpending(true);
+        t.signal_wake_up(false);
         done.wait_for_completion();
         let got = res.lock().take();
         got

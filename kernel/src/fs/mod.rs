@@ -5,6 +5,7 @@
 
 pub mod char_dev;
 pub mod dcache;
+pub mod exec;
 pub mod fdtable;
 pub mod file;
 pub mod fs_struct;
@@ -21,6 +22,7 @@ pub mod read_write;
 pub mod readdir;
 pub mod select;
 pub mod seq_file;
+pub mod syscalls;
 
 pub use fdtable::FilesStruct;
 pub use file::{File, FileOperations, Kiocb};

@@ -57,6 +57,14 @@ pub struct BootConfig {
     pub tty_console: hw::ConsoleBackend,
     /// NUMA nodes memory is split into (`--numa N`).
     pub numa_nodes: usize,
+    /// Files the root filesystem starts with (an initramfs): path, mode,
+    /// contents. Missing parent directories are created.
+    pub initramfs: Vec<(String, u32, Vec<u8>)>,
+    /// When set, pid 1 execs this program (`argv[0]` is the path) instead
+    /// of running the built-in init: user space.
+    pub init_argv: Option<Vec<String>>,
+    /// Log every system call in strace's format (`--strace`).
+    pub strace: bool,
 }
 
 impl Default for BootConfig {
@@ -73,6 +81,9 @@ impl Default for BootConfig {
             commands: Vec::new(),
             tty_console: hw::ConsoleBackend::Null,
             numa_nodes: 1,
+            initramfs: Vec::new(),
+            init_argv: None,
+            strace: false,
         }
     }
 }
@@ -120,6 +131,15 @@ pub struct Kernel {
     pub(crate) init_fn: Mutex<Option<InitFn>>,
     pub(crate) show: Vec<String>,
     pub(crate) commands: Vec<String>,
+    pub(crate) initramfs: Mutex<Vec<(String, u32, Vec<u8>)>>,
+    pub(crate) init_argv: Option<Vec<String>>,
+    /// `--strace`: system calls are logged here (and to the host's stderr
+    /// when the console is the host's stdout).
+    strace: bool,
+    strace_log: Mutex<String>,
+    strace_to_stderr: bool,
+    /// The OOM killer's victim still exiting, 0 if none.
+    pub(crate) oom_victim: std::sync::atomic::AtomicI32,
 
     // The machine.
     pub clock: Arc<Clock>,
@@ -234,6 +254,7 @@ impl Kernel {
             .map(|c| {
                 let t = Arc::new(Task::new(
                     0,
+                    0,
                     &format!("swapper/{c}"),
                     PF_IDLE | PF_KTHREAD,
                     None,
@@ -288,6 +309,12 @@ impl Kernel {
             init_fn: Mutex::new(cfg.init.take()),
             show: std::mem::take(&mut cfg.show),
             commands: std::mem::take(&mut cfg.commands),
+            initramfs: Mutex::new(std::mem::take(&mut cfg.initramfs)),
+            init_argv: cfg.init_argv.take(),
+            strace: cfg.strace,
+            strace_log: Mutex::new(String::new()),
+            strace_to_stderr: matches!(cfg.console, Console::Stdout),
+            oom_victim: std::sync::atomic::AtomicI32::new(0),
             cpus: PerCpu::new(n, |c| CpuState {
                 irqs_off: AtomicBool::new(false),
                 halted: AtomicBool::new(false),
@@ -357,7 +384,27 @@ impl Kernel {
         self.cpus.per_cpu(cpu)
     }
 
+    /// Whether system calls are being traced (`--strace`).
     #[inline]
+    pub fn strace_enabled(&self) -> bool {
+        self.strace
+    }
+
+    /// Record one strace line.
+    pub(crate) fn strace_emit(&self, line: &str) {
+        if self.strace_to_stderr {
+            eprintln!("{line}");
+        }
+        let mut l = self.strace_log.lock();
+        l.push_str(line);
+        l.push('\n');
+    }
+
+    /// Everything strace logged so far.
+    pub fn strace_log(&self) -> String {
+        self.strace_log.lock().clone()
+    }
+
     pub fn is_halting(&self) -> bool {
         self.halting.load(Ordering::Acquire)
     }

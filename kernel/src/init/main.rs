@@ -231,9 +231,16 @@ fn rest_init(k: &Kernel) {
         "swapper/0",
         crate::kernel::sched::task::PF_KTHREAD,
         false,
+        None,
     );
     debug_assert_eq!(init.pid, 1);
-    let kthreadd_task = alloc_task(k, "kthreadd", crate::kernel::sched::task::PF_KTHREAD, true);
+    let kthreadd_task = alloc_task(
+        k,
+        "kthreadd",
+        crate::kernel::sched::task::PF_KTHREAD,
+        true,
+        None,
+    );
     spawn_task_thread(k, Arc::clone(&kthreadd_task), Box::new(kthreadd));
     spawn_task_thread(k, Arc::clone(&init), Box::new(kernel_init));
     init.state
@@ -287,13 +294,71 @@ fn kernel_init() -> i32 {
     if let Err(e) = crate::fs::vfs_caches_init(&k) {
         crate::kernel::panic::panic(&format!("VFS: Unable to mount root fs: {e}"));
     }
+    let files = std::mem::take(&mut *k.initramfs.lock());
+    if let Err(e) = super::initramfs::populate_rootfs(&k, &files) {
+        crate::kernel::panic::panic(&format!("populate_rootfs: {e}"));
+    }
+    install_user_abi(&k);
     let body = k.init_fn.lock().take();
-    let code = match body {
-        Some(f) => f(),
-        None => super::builtin::default_init(&k),
+    let code = match (&k.init_argv, body) {
+        (Some(argv), _) => run_init_process(&k, argv),
+        (None, Some(f)) => f(),
+        (None, None) => super::builtin::default_init(&k),
     };
     kernel_power_off(&k, code);
     code
+}
+
+/// Connect the process layer: the syscall entry user code calls, the
+/// tty's job-control signals, and per-process cwd/root for path walks.
+fn install_user_abi(k: &Kernel) {
+    uapi::abi::install_kernel(&crate::arch::x86::entry::KERNEL_ENTRY);
+    crate::drivers::tty::tty_set_signal_hook(crate::kernel::signal::tty_signal);
+    k.vfs.set_current_fs_hook(|| {
+        let me = crate::current();
+        me.process().map(|p| p.fs())
+    });
+}
+
+/// `run_init_process()`: pid 1 becomes a user process running `argv[0]`.
+/// Returns the exit code the machine powers off with (init's exit status,
+/// or 128 + signal).
+fn run_init_process(k: &Kernel, argv: &[String]) -> i32 {
+    let Some(path) = argv.first() else {
+        crate::kernel::panic::panic("No working init found.");
+    };
+    let me = crate::current();
+    if let Err(e) = crate::kernel::fork::init_process_state(&me) {
+        crate::kernel::panic::panic(&format!("init: cannot set up process state: {e}"));
+    }
+    pr_info!("Run {} as init process", path);
+    let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.as_bytes().to_vec()).collect();
+    let envp = vec![
+        b"HOME=/".to_vec(),
+        b"TERM=linux".to_vec(),
+        b"PATH=/sbin:/bin".to_vec(),
+    ];
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::fs::exec::do_execve(path, argv, envp)
+    }));
+    let status = match r {
+        Ok(e) => {
+            crate::kernel::panic::panic(&format!("Requested init {path} failed (error {}).", -e.0));
+        }
+        Err(payload) => match payload.downcast_ref::<crate::kernel::panic::Unwind>() {
+            Some(crate::kernel::panic::Unwind::Exec) => {
+                let regs = *me.process().expect("init process").regs.lock();
+                crate::arch::x86::entry::run_user(&me, regs)
+            }
+            _ => std::panic::resume_unwind(payload),
+        },
+    };
+    let _ = k;
+    if uapi::wait::wifexited(status) {
+        uapi::wait::wexitstatus(status)
+    } else {
+        128 + uapi::wait::wtermsig(status)
+    }
 }
 
 /// `kernel_power_off()`: stop the kernel threads we own, then halt.

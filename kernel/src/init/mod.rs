@@ -3,6 +3,7 @@
 
 pub mod builtin;
 pub mod cmdline;
+pub mod initramfs;
 pub mod kernel;
 pub mod main;
 pub mod selftest;

@@ -65,10 +65,18 @@ pub struct KthreadCreateList {
 }
 
 /// Build a task and register it in the task table (not yet runnable).
-pub(crate) fn alloc_task(k: &Kernel, comm: &str, flags: u32, kthread: bool) -> Arc<Task> {
+/// A thread joins the group `tgid`; otherwise the task leads a new one.
+pub(crate) fn alloc_task(
+    k: &Kernel,
+    comm: &str,
+    flags: u32,
+    kthread: bool,
+    tgid: Option<Pid>,
+) -> Arc<Task> {
     let pid = k.alloc_pid();
     let t = Arc::new(Task::new(
         pid,
+        tgid.unwrap_or(pid),
         comm,
         flags,
         kthread.then(KthreadInfo::new),
@@ -191,7 +199,18 @@ pub(crate) fn do_exit(code: i32) {
         kt.result.store(code, Ordering::Release);
         kt.exited.complete_all();
     }
-    k.tasks.write().remove(&me.pid);
+    if let Some(p) = me.process() {
+        // A user task: `code` is its wait status.
+        if p.exit_code.load(Ordering::Acquire) == 0 {
+            p.exit_code.store(code, Ordering::Release);
+        }
+        if k.strace_enabled() {
+            crate::arch::x86::strace::exited(p.exit_code.load(Ordering::Acquire));
+        }
+        crate::kernel::exit::do_exit_process(&me, p);
+    } else {
+        k.tasks.write().remove(&me.pid);
+    }
     set_current_state(TASK_DEAD);
     __schedule(&k, me, false);
 }
@@ -224,7 +243,7 @@ pub(crate) fn kthreadd() -> i32 {
 /// `kthread_create()`: a new kernel thread, asleep until woken.
 pub fn kthread_create(f: impl FnOnce() -> i32 + Send + 'static, name: &str) -> Arc<Task> {
     let k = kernel();
-    let task = alloc_task(&k, name, PF_KTHREAD, true);
+    let task = alloc_task(&k, name, PF_KTHREAD, true, None);
     // A thread created by module code runs module code.
     *task.module.lock() = crate::kernel::module::current_module();
     let t2 = Arc::clone(&task);

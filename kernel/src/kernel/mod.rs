@@ -2,6 +2,8 @@
 //! time, workqueues, kthreads, printk and the per-CPU machinery.
 
 pub mod cgroup;
+pub mod exit;
+pub mod fork;
 pub mod irq;
 pub mod kthread;
 pub mod locking;
@@ -10,9 +12,12 @@ pub mod panic;
 pub mod percpu;
 pub mod preempt;
 pub mod printk;
+pub mod process;
 pub mod rcu;
 pub mod sched;
+pub mod signal;
 pub mod smp;
 pub mod softirq;
+pub mod sys;
 pub mod time;
 pub mod workqueue;

@@ -31,6 +31,11 @@ pub(crate) enum Unwind {
     Halt,
     /// The task oopsed and must die (`make_task_dead`).
     Oops,
+    /// A user task leaves user mode for good (exit, fatal signal); its
+    /// wait status is in its process state.
+    Exit,
+    /// execve() replaced the program: enter user mode afresh.
+    Exec,
 }
 
 /// Unwind the current task thread.

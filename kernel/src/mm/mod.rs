@@ -39,6 +39,7 @@ pub mod migrate;
 pub mod mm_types;
 pub mod mmap;
 pub mod mmzone;
+pub mod oom_kill;
 pub mod page;
 pub mod page_alloc;
 pub mod page_owner;

@@ -61,6 +61,21 @@ pub static SCHED_PROCESS_EXIT: TraceEvent = event!(4, "sched", "sched_process_ex
     "\"comm=%s pid=%d prio=%d\", REC->comm, REC->pid, REC->prio",
     |r| format!("comm={} pid={} prio={}", r.str(8, 16), r.i32(24), r.i32(28)));
 
+pub static SCHED_PROCESS_FORK: TraceEvent = event!(28, "sched", "sched_process_fork",
+    ["parent_comm": Comm @ 8, "parent_pid": PidT @ 24, "child_comm": Comm @ 28, "child_pid": PidT @ 44],
+    "\"comm=%s pid=%d child_comm=%s child_pid=%d\", REC->parent_comm, REC->parent_pid, REC->child_comm, REC->child_pid",
+    |r| format!("comm={} pid={} child_comm={} child_pid={}", r.str(8, 16), r.i32(24), r.str(28, 16), r.i32(44)));
+
+pub static SIGNAL_GENERATE: TraceEvent = event!(29, "signal", "signal_generate",
+    ["sig": Int @ 8, "errno": Int @ 12, "code": Int @ 16, "comm": Comm @ 20, "pid": PidT @ 36, "group": Int @ 40, "result": Int @ 44],
+    "\"sig=%d errno=%d code=%d comm=%s pid=%d grp=%d res=%d\", REC->sig, REC->errno, REC->code, REC->comm, REC->pid, REC->group, REC->result",
+    |r| format!("sig={} errno={} code={} comm={} pid={} grp={} res={}", r.i32(8), r.i32(12), r.i32(16), r.str(20, 16), r.i32(36), r.i32(40), r.i32(44)));
+
+pub static SIGNAL_DELIVER: TraceEvent = event!(30, "signal", "signal_deliver",
+    ["sig": Int @ 8, "errno": Int @ 12, "code": Int @ 16, "sa_handler": Long @ 24, "sa_flags": Long @ 32],
+    "\"sig=%d errno=%d code=%d sa_handler=%lx sa_flags=%lx\", REC->sig, REC->errno, REC->code, REC->sa_handler, REC->sa_flags",
+    |r| format!("sig={} errno={} code={} sa_handler={:x} sa_flags={:x}", r.i32(8), r.i32(12), r.i32(16), r.i64(24), r.i64(32)));
+
 pub static IRQ_HANDLER_ENTRY: TraceEvent = event!(5, "irq", "irq_handler_entry",
     ["irq": Int @ 8, "name": Name32 @ 12],
     "\"irq=%d name=%s\", REC->irq, __get_str(name)",
@@ -210,6 +225,9 @@ pub static ALL: &[&TraceEvent] = &[
     &MM_PAGE_ALLOC_ZONE_LOCKED,
     &MM_PAGE_PCPU_DRAIN,
     &MM_PAGE_ALLOC_EXTFRAG,
+    &SCHED_PROCESS_FORK,
+    &SIGNAL_GENERATE,
+    &SIGNAL_DELIVER,
 ];
 
 #[cfg(test)]

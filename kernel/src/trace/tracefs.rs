@@ -265,6 +265,7 @@ pub(crate) fn tracefs_init(k: &Kernel) {
     ok(t.create_single("trace_pipe", 0o444, show_trace_pipe));
     ok(t.create_rw("events/enable", 0o644, show_all_enable, write_all_enable));
     let mut systems: Vec<&str> = events::ALL.iter().map(|e| e.system).collect();
+    systems.sort_unstable();
     systems.dedup();
     for sys in systems {
         let p: Private = Arc::new(sys.to_string());

@@ -331,6 +331,11 @@ pub struct TtyDrivers {
 }
 
 impl TtyDrivers {
+    /// The console's foreground group and session, once it exists.
+    pub fn console_pgrp_session(&self) -> Option<(i32, i32)> {
+        self.console.get().map(|t| (t.pgrp(), t.session()))
+    }
+
     pub fn new(console_backend: hw::ConsoleBackend) -> Self {
         TtyDrivers {
             console_backend,

@@ -45,10 +45,79 @@ fn times(t: &Task) -> (u64, u64) {
     (nsec_to_clock_t(utime), nsec_to_clock_t(stime))
 }
 
+/// What a process adds to stat/status: (pgrp, session, tty_nr, tpgid,
+/// threads, vsize bytes, rss pages, cutime, cstime, pending, shared
+/// pending, blocked, ignored, caught, uid, gid, fd table size).
+struct ProcView {
+    pgrp: i32,
+    session: i32,
+    tty_nr: i32,
+    tpgid: i32,
+    threads: usize,
+    vsize: u64,
+    rss: u64,
+    cutime: u64,
+    cstime: u64,
+    sigpnd: u64,
+    shdpnd: u64,
+    blocked: u64,
+    ignored: u64,
+    caught: u64,
+    uid: u32,
+    gid: u32,
+    fdsize: usize,
+    mm_status: String,
+}
+
+fn proc_view(t: &Task) -> Option<ProcView> {
+    let p = t.process()?;
+    let (mut ignored, mut caught) = (0u64, 0u64);
+    for (i, a) in p.sighand().action.lock().iter().enumerate() {
+        match a.sa_handler {
+            uapi::signal::SIG_DFL => {}
+            uapi::signal::SIG_IGN => ignored |= 1 << i,
+            _ => caught |= 1 << i,
+        }
+    }
+    let mm = p.mm();
+    let tty = crate::kernel().tty.console_pgrp_session();
+    let session = p.signal.session();
+    let (tty_nr, tpgid) = match tty {
+        Some((pgrp, sess)) if sess == session && sess != 0 => ((5 << 8) | 1, pgrp),
+        _ => (0, -1),
+    };
+    let cred = p.cred();
+    Some(ProcView {
+        pgrp: p.signal.pgrp(),
+        session,
+        tty_nr,
+        tpgid,
+        threads: crate::kernel::signal::thread_group(t).len().max(1),
+        vsize: mm.as_ref().map_or(0, |m| m.total_vm_pages() * 4096),
+        rss: mm.as_ref().map_or(0, |m| m.rss_pages()),
+        cutime: nsec_to_clock_t(p.signal.cutime.load(Ordering::Relaxed)),
+        cstime: nsec_to_clock_t(p.signal.cstime.load(Ordering::Relaxed)),
+        sigpnd: p.pending.lock().signal,
+        shdpnd: p.signal.shared_pending.lock().signal,
+        blocked: p.blocked(),
+        ignored,
+        caught,
+        uid: cred.uid,
+        gid: cred.gid,
+        fdsize: p
+            .files()
+            .open_fds()
+            .last()
+            .map_or(64, |(fd, _)| ((*fd as usize + 64) / 64) * 64),
+        mm_status: mm.map(|m| m.proc_status()).unwrap_or_default(),
+    })
+}
+
 /// `do_task_stat()`.
 pub fn proc_pid_stat(t: &Task) -> String {
     let (utime, stime) = times(t);
     let kthread = t.flags() & PF_KTHREAD != 0;
+    let pv = proc_view(t);
     let mut s = String::new();
     let _ = write!(
         s,
@@ -57,10 +126,12 @@ pub fn proc_pid_stat(t: &Task) -> String {
         t.comm(),
         t.state_char(),
         t.ppid.load(Ordering::Relaxed),
-        if kthread { 0 } else { t.pid },
-        if kthread { 0 } else { t.pid },
-        0,  // tty_nr
-        -1, // tpgid
+        pv.as_ref()
+            .map_or(if kthread { 0 } else { t.pid }, |v| v.pgrp),
+        pv.as_ref()
+            .map_or(if kthread { 0 } else { t.pid }, |v| v.session),
+        pv.as_ref().map_or(0, |v| v.tty_nr),
+        pv.as_ref().map_or(-1, |v| v.tpgid),
         t.flags(),
         0, // minflt
         0, // cminflt
@@ -68,19 +139,22 @@ pub fn proc_pid_stat(t: &Task) -> String {
         0, // cmajflt
         utime,
         stime,
-        0, // cutime
-        0, // cstime
+        pv.as_ref().map_or(0, |v| v.cutime),
+        pv.as_ref().map_or(0, |v| v.cstime),
         t.prio() - 100,
         t.nice(),
-        1, // num_threads
+        pv.as_ref().map_or(1, |v| v.threads),
         nsec_to_clock_t(t.start_time),
-        0,        // vsize
-        0,        // rss
+        pv.as_ref().map_or(0, |v| v.vsize),
+        pv.as_ref().map_or(0, |v| v.rss),
         u64::MAX, // rsslim
     );
     // startcode endcode startstack kstkesp kstkeip signal blocked sigignore
     // sigcatch wchan 0 0
-    s.push_str(" 0 0 0 0 0 0 0 0 0");
+    let (pnd, blk, ign, cgt) = pv.as_ref().map_or((0, 0, 0, 0), |v| {
+        (v.sigpnd | v.shdpnd, v.blocked, v.ignored, v.caught)
+    });
+    let _ = write!(s, " 0 0 0 0 0 {pnd} {blk} {ign} {cgt}");
     let _ = write!(s, " {}", (t.state_char() != 'R') as u8);
     let _ = writeln!(s, " 0 0 17 {} 0 0 0 0 0 0 0 0 0 0 0 0 0", t.cpu());
     s
@@ -93,39 +167,41 @@ pub fn proc_pid_status(t: &Task) -> String {
     let kthread = t.flags() & PF_KTHREAD != 0;
     let pid = t.pid;
     let ppid = t.ppid.load(Ordering::Relaxed);
+    let pv = proc_view(t);
+    let umask = t.process().map_or(0, |p| p.fs().umask());
     let mut s = String::new();
     let _ = writeln!(s, "Name:\t{}", t.comm());
-    let _ = writeln!(s, "Umask:\t0000");
+    let _ = writeln!(s, "Umask:\t{umask:04o}");
     let _ = writeln!(s, "State:\t{}", t.state_name());
     let _ = writeln!(s, "Tgid:\t{}", t.tgid);
     let _ = writeln!(s, "Ngid:\t0");
     let _ = writeln!(s, "Pid:\t{pid}");
     let _ = writeln!(s, "PPid:\t{ppid}");
     let _ = writeln!(s, "TracerPid:\t0");
-    let _ = writeln!(s, "Uid:\t0\t0\t0\t0");
-    let _ = writeln!(s, "Gid:\t0\t0\t0\t0");
-    let _ = writeln!(s, "FDSize:\t{}", if kthread { 0 } else { 64 });
+    let (uid, gid) = pv.as_ref().map_or((0, 0), |v| (v.uid, v.gid));
+    let _ = writeln!(s, "Uid:\t{uid}\t{uid}\t{uid}\t{uid}");
+    let _ = writeln!(s, "Gid:\t{gid}\t{gid}\t{gid}\t{gid}");
+    let _ = writeln!(s, "FDSize:\t{}", pv.as_ref().map_or(0, |v| v.fdsize));
     let _ = writeln!(s, "Groups:\t ");
     let _ = writeln!(s, "NStgid:\t{}", t.tgid);
     let _ = writeln!(s, "NSpid:\t{pid}");
-    let _ = writeln!(s, "NSpgid:\t{}", if kthread { 0 } else { pid });
-    let _ = writeln!(s, "NSsid:\t{}", if kthread { 0 } else { pid });
+    let _ = writeln!(s, "NSpgid:\t{}", pv.as_ref().map_or(0, |v| v.pgrp));
+    let _ = writeln!(s, "NSsid:\t{}", pv.as_ref().map_or(0, |v| v.session));
     let _ = writeln!(s, "Kthread:\t{}", kthread as u8);
-    let _ = writeln!(s, "Threads:\t1");
+    if let Some(v) = &pv {
+        s.push_str(&v.mm_status);
+    }
+    let _ = writeln!(s, "Threads:\t{}", pv.as_ref().map_or(1, |v| v.threads));
     let _ = writeln!(s, "SigQ:\t0/63448");
-    let _ = writeln!(s, "SigPnd:\t{:016x}", t.signal_pending() as u64);
-    let _ = writeln!(s, "ShdPnd:\t0000000000000000");
-    let _ = writeln!(s, "SigBlk:\t0000000000000000");
+    let _ = writeln!(s, "SigPnd:\t{:016x}", pv.as_ref().map_or(0, |v| v.sigpnd));
+    let _ = writeln!(s, "ShdPnd:\t{:016x}", pv.as_ref().map_or(0, |v| v.shdpnd));
+    let _ = writeln!(s, "SigBlk:\t{:016x}", pv.as_ref().map_or(0, |v| v.blocked));
     let _ = writeln!(
         s,
-        "SigIgn:\t{}",
-        if kthread {
-            "ffffffffffffffff"
-        } else {
-            "0000000000000000"
-        }
+        "SigIgn:\t{:016x}",
+        pv.as_ref().map_or(u64::MAX, |v| v.ignored)
     );
-    let _ = writeln!(s, "SigCgt:\t0000000000000000");
+    let _ = writeln!(s, "SigCgt:\t{:016x}", pv.as_ref().map_or(0, |v| v.caught));
     let _ = writeln!(s, "CapInh:\t0000000000000000");
     let _ = writeln!(s, "CapPrm:\t000001ffffffffff");
     let _ = writeln!(s, "CapEff:\t000001ffffffffff");

@@ -222,7 +222,10 @@ impl ProcFs {
         if !self.with_pids {
             return None;
         }
-        if first == "self" || first == "thread-self" {
+        if first == "self" {
+            return Some(crate::current().tgid);
+        }
+        if first == "thread-self" {
             return Some(crate::current().pid);
         }
         first.parse::<i32>().ok()

@@ -17,12 +17,14 @@ pub type Pid = i32;
 pub const TASK_RUNNING: u32 = 0x0000;
 pub const TASK_INTERRUPTIBLE: u32 = 0x0001;
 pub const TASK_UNINTERRUPTIBLE: u32 = 0x0002;
+pub const __TASK_STOPPED: u32 = 0x0004;
 pub const TASK_PARKED: u32 = 0x0040;
 pub const TASK_DEAD: u32 = 0x0080;
 pub const TASK_WAKEKILL: u32 = 0x0100;
 pub const TASK_NOLOAD: u32 = 0x0400;
 pub const TASK_NEW: u32 = 0x0800;
 pub const TASK_KILLABLE: u32 = TASK_WAKEKILL | TASK_UNINTERRUPTIBLE;
+pub const TASK_STOPPED: u32 = TASK_WAKEKILL | __TASK_STOPPED;
 pub const TASK_IDLE: u32 = TASK_UNINTERRUPTIBLE | TASK_NOLOAD;
 pub const TASK_NORMAL: u32 = TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE;
 
@@ -70,6 +72,7 @@ pub struct TaskStats {
 
 pub struct Task {
     pub pid: Pid,
+    /// The thread group (process) id: the pid of the group leader.
     pub tgid: Pid,
     pub ppid: AtomicI32,
     comm: Mutex<String>,
@@ -104,11 +107,14 @@ pub struct Task {
     pub(crate) module: Mutex<Option<Arc<crate::kernel::module::Module>>>,
     /// Workqueue worker state (PF_WQ_WORKER tasks).
     pub(crate) worker: OnceLock<Arc<crate::kernel::workqueue::Worker>>,
+    /// Address space, files, signals, credentials: user tasks only.
+    pub(crate) process: OnceLock<Box<crate::kernel::process::ProcessState>>,
 }
 
 impl Task {
     pub(crate) fn new(
         pid: Pid,
+        tgid: Pid,
         comm: &str,
         flags: u32,
         kthread: Option<KthreadInfo>,
@@ -116,7 +122,7 @@ impl Task {
     ) -> Self {
         Task {
             pid,
-            tgid: pid,
+            tgid,
             ppid: AtomicI32::new(0),
             comm: Mutex::new(truncate_comm(comm)),
             state: AtomicU32::new(TASK_NEW),
@@ -139,6 +145,7 @@ impl Task {
             rcu_blocked: AtomicBool::new(false),
             module: Mutex::new(None),
             worker: OnceLock::new(),
+            process: OnceLock::new(),
         }
     }
 
@@ -199,13 +206,27 @@ impl Task {
         self.sigpending.load(Ordering::Acquire)
     }
 
-    /// Mark a signal pending (the signal machinery of a later issue calls
-    /// this); wakes an interruptible sleeper.
-    pub fn set_sigpending(self: &Arc<Self>, on: bool) {
-        self.sigpending.store(on, Ordering::Release);
-        if on {
-            crate::kernel::sched::core::try_to_wake_up(self, TASK_INTERRUPTIBLE | TASK_WAKEKILL);
-        }
+    /// `signal_wake_up()`: mark a signal pending and wake an interruptible
+    /// sleeper; `fatal` (SIGKILL, group exit) also wakes killable and
+    /// stopped sleepers.
+    pub fn signal_wake_up(self: &Arc<Self>, fatal: bool) {
+        self.sigpending.store(true, Ordering::Release);
+        let mask = if fatal {
+            TASK_INTERRUPTIBLE | TASK_WAKEKILL
+        } else {
+            TASK_INTERRUPTIBLE
+        };
+        crate::kernel::sched::core::try_to_wake_up(self, mask);
+    }
+
+    /// `clear_thread_flag(TIF_SIGPENDING)`, done by `recalc_sigpending`.
+    pub(crate) fn clear_sigpending(&self) {
+        self.sigpending.store(false, Ordering::Release);
+    }
+
+    /// The user-process state, if this is a user task.
+    pub fn process(&self) -> Option<&crate::kernel::process::ProcessState> {
+        self.process.get().map(|b| &**b)
     }
 
     pub fn sum_exec_runtime(&self) -> u64 {
@@ -215,10 +236,17 @@ impl Task {
     /// The one-letter state of /proc/<pid>/stat and ps.
     pub fn state_char(&self) -> char {
         let s = self.state();
+        if let Some(p) = self.process.get() {
+            if p.exit_state() == crate::kernel::process::EXIT_ZOMBIE {
+                return 'Z';
+            }
+        }
         if s == TASK_RUNNING {
             'R'
         } else if s & TASK_DEAD != 0 {
             'X'
+        } else if s & __TASK_STOPPED != 0 {
+            'T'
         } else if s & TASK_PARKED != 0 {
             'P'
         } else if s & TASK_NOLOAD != 0 && s & TASK_UNINTERRUPTIBLE != 0 {
@@ -240,6 +268,8 @@ impl Task {
             'D' => "D (disk sleep)",
             'I' => "I (idle)",
             'P' => "P (parked)",
+            'T' => "T (stopped)",
+            'Z' => "Z (zombie)",
             _ => "X (dead)",
         }
     }

@@ -279,9 +279,15 @@ fn __wait_event(
         if cond() {
             break;
         }
-        if state & (TASK_INTERRUPTIBLE | crate::kernel::sched::task::TASK_WAKEKILL) != 0
-            && current().signal_pending()
-        {
+        let me = current();
+        let interrupted = if state & TASK_INTERRUPTIBLE != 0 {
+            me.signal_pending()
+        } else if state & crate::kernel::sched::task::TASK_WAKEKILL != 0 {
+            me.signal_pending() && crate::kernel::signal::fatal_signal_pending(&me)
+        } else {
+            false
+        };
+        if interrupted {
             wq.finish_wait(&e);
             return Err(ERESTARTSYS);
         }

@@ -1,0 +1,37 @@
+//! `populate_rootfs()` (init/initramfs.c): the files the root filesystem
+//! starts with. usk's initramfs is a list of (path, mode, contents) given
+//! at boot rather than a cpio archive; directories along each path are
+//! created (mode 0755) as the cpio unpacker would.
+
+use crate::fs::namei::{kern_path, vfs_mkdir_at};
+use crate::init::kernel::Kernel;
+use uapi::errno::{Errno, EEXIST};
+use uapi::fcntl::{O_CREAT, O_TRUNC, O_WRONLY};
+
+/// Unpack `files` into the root filesystem.
+pub fn populate_rootfs(k: &Kernel, files: &[(String, u32, Vec<u8>)]) -> Result<(), Errno> {
+    let fs = k.vfs.init_fs().ok_or(uapi::errno::ENOENT)?;
+    for (path, mode, data) in files {
+        let mut dir = String::new();
+        let parts: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+        for c in &parts[..parts.len().saturating_sub(1)] {
+            dir.push('/');
+            dir.push_str(c);
+            match vfs_mkdir_at(&fs, None, &dir, 0o755) {
+                Ok(()) | Err(EEXIST) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let f =
+            crate::fs::namei::do_filp_open(&fs, None, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)?;
+        crate::fs::read_write::kernel_write(&f, data)?;
+        kern_path(path)?
+            .inode()
+            .ok_or(uapi::errno::ENOENT)?
+            .set_mode_perm(*mode & 0o7777);
+    }
+    if !files.is_empty() {
+        crate::pr_info!("Unpacking initramfs... {} files", files.len());
+    }
+    Ok(())
+}

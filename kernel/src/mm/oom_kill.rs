@@ -1,0 +1,94 @@
+//! The OOM killer (mm/oom_kill.c): when a user page fault cannot get a
+//! page, pick the process whose death frees the most memory — badness is
+//! its RSS plus page tables, as `oom_badness()` counts it — and kill it
+//! with SIGKILL, logging Linux's lines.
+//!
+//! Invariants: init (pid 1) and kernel threads are never chosen; while a
+//! victim is still exiting no second victim is chosen (the
+//! `oom_victims` wait of Linux): callers back off for a tick and retry.
+
+use crate::kernel::process::task_process;
+use crate::kernel::sched::task::{Pid, Task};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// The page-table pages of `mm`, from its VmPTE line.
+fn pgtables_kb(mm: &crate::mm::MmStruct) -> u64 {
+    mm.proc_status()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmPTE:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// `oom_badness()`: pages freed by killing `t`.
+pub fn oom_badness(t: &Task) -> Option<u64> {
+    let p = task_process(t)?;
+    if t.pid == 1 || p.exit_state() != 0 || p.signal.group_exiting() {
+        return None;
+    }
+    let mm = p.mm()?;
+    Some(mm.rss_pages() + pgtables_kb(&mm) / 4)
+}
+
+fn victim_alive(pid: Pid) -> bool {
+    crate::kernel()
+        .tasks
+        .read()
+        .get(&pid)
+        .is_some_and(|t| task_process(t).is_some_and(|p| p.exit_state() == 0))
+}
+
+/// `out_of_memory()`: kill the worst process unless one is already dying.
+/// Returns whether a process was killed or is dying (so a retry may
+/// succeed).
+pub fn out_of_memory() -> bool {
+    let k = crate::kernel();
+    let prev = k.oom_victim.load(Ordering::Acquire);
+    if prev != 0 && victim_alive(prev) {
+        crate::kernel::sched::core::schedule_timeout_uninterruptible(1);
+        return true;
+    }
+    let me = crate::current();
+    let candidates: Vec<Arc<Task>> = k
+        .tasks
+        .read()
+        .values()
+        .filter(|t| t.pid == t.tgid)
+        .cloned()
+        .collect();
+    let victim = candidates
+        .iter()
+        .filter_map(|t| oom_badness(t).map(|b| (b, t)))
+        .max_by_key(|(b, t)| (*b, t.pid));
+    crate::pr_warn!(
+        "{} invoked oom-killer: gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO), order=0, oom_score_adj=0",
+        me.comm()
+    );
+    let Some((_, victim)) = victim else {
+        crate::kernel::panic::panic("Out of memory and no killable processes...");
+    };
+    let p = task_process(victim).expect("victim is a process");
+    let (total_vm, rss, pgtables) = p.mm().map_or((0, 0, 0), |mm| {
+        (
+            mm.total_vm_pages() * 4,
+            mm.rss_pages() * 4,
+            pgtables_kb(&mm),
+        )
+    });
+    crate::pr_err!(
+        "Out of memory: Killed process {} ({}) total-vm:{}kB, anon-rss:{}kB, file-rss:0kB, shmem-rss:0kB, UID:{} pgtables:{}kB oom_score_adj:0",
+        victim.pid,
+        victim.comm(),
+        total_vm,
+        rss,
+        p.cred().uid,
+        pgtables
+    );
+    k.oom_victim.store(victim.pid, Ordering::Release);
+    let _ = crate::kernel::signal::send_signal(victim, uapi::signal::SIGKILL, true);
+    if !Arc::ptr_eq(victim, &me) {
+        crate::kernel::sched::core::schedule_timeout_uninterruptible(1);
+    }
+    true
+}
