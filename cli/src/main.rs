@@ -1,9 +1,13 @@
-//! `usk`: boot the kernel, run experiments and tools.
+//! `usk`: boot the kernel into user space (an interactive shell, one
+//! command with `-c`, or a script with `run`), boot it into the built-in
+//! self-test init (`boot`), run experiments and tools.
 //!
-//! Exit status: init's exit code after a clean power-off, 1 after a kernel
-//! panic, 2 for a command line that cannot be used (with a one-line error).
+//! Exit status: init's exit code after a clean power-off (the shell's
+//! status in user space), 1 after a kernel panic, 2 for a command line
+//! that cannot be used (with a one-line error).
 
 use clap::{Parser, Subcommand};
+use hw::ConsoleBackend;
 use kernel::init::kernel::{parse_size, BootConfig, ExitReason, NR_CPUS};
 use kernel::init::main::MIN_MEM_BYTES;
 use std::process::ExitCode;
@@ -21,12 +25,46 @@ mod perf;
 struct Cli {
     #[command(subcommand)]
     cmd: Option<Cmd>,
+    /// Run one shell command line in user space and exit with its status
+    /// (`usk -c 'echo hi | wc -c'`).
+    #[arg(short = 'c', value_name = "COMMAND")]
+    command: Option<String>,
+    #[command(flatten)]
+    machine: MachineArgs,
+}
+
+/// The machine a user-space boot runs on.
+#[derive(clap::Args, Debug, Clone)]
+struct MachineArgs {
+    /// Number of simulated CPUs (1-64).
+    #[arg(long, default_value_t = 2, value_parser = parse_cpus)]
+    cpus: usize,
+    /// Physical memory, e.g. 256M or 1G (at least 16M).
+    #[arg(long, default_value = "256M", value_parser = parse_mem)]
+    mem: u64,
+    /// Extra kernel command line (the boot log is `quiet` unless this sets
+    /// `loglevel=`).
+    #[arg(long, default_value = "")]
+    cmdline: String,
+    /// Log every system call in strace's format on stderr.
+    #[arg(long)]
+    strace: bool,
 }
 
 #[derive(Subcommand, Debug)]
 enum Cmd {
-    /// Boot a kernel: print the boot log, run init, power off.
+    /// Boot a kernel: print the boot log, run the built-in self-test init, power off.
     Boot(BootArgs),
+    /// Run a shell script from the host under init and exit with its status.
+    Run {
+        /// The script (a file on the host).
+        script: std::path::PathBuf,
+        /// Arguments passed to the script ($1, $2, ...).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+        #[command(flatten)]
+        machine: MachineArgs,
+    },
     /// Run a built-in experiment (`usk exp fragmentation [options]`).
     Exp {
         /// The experiment: fragmentation.
@@ -145,6 +183,63 @@ fn boot(mut a: BootArgs) -> ExitCode {
     }
 }
 
+/// Boot into user space: pid 1 is `/sbin/init ARGS...`, the console is the
+/// host terminal (a real tty in raw mode when stdin is one), and the
+/// machine powers off when init exits, with init's status.
+fn boot_user(
+    m: MachineArgs,
+    init_args: Vec<String>,
+    extra: Vec<(String, u32, Vec<u8>)>,
+) -> ExitCode {
+    userland::install();
+    let mut files = userland::initramfs();
+    files.extend(extra);
+    let mut argv = vec!["/sbin/init".to_string()];
+    argv.extend(init_args);
+    let cmdline = if m.cmdline.contains("loglevel=") {
+        m.cmdline
+    } else {
+        format!("quiet {}", m.cmdline)
+    };
+    let cfg = BootConfig {
+        cpus: m.cpus,
+        mem_bytes: m.mem,
+        cmdline,
+        tty_console: ConsoleBackend::Host,
+        initramfs: files,
+        init_argv: Some(argv),
+        strace: m.strace,
+        ..Default::default()
+    };
+    match kernel::init::boot(cfg) {
+        Ok(out) => exit_code(out.exit),
+        Err(e) => {
+            eprintln!("usk: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `usk run SCRIPT [ARGS]`: the script goes into the initramfs as
+/// /tmp/NAME and init runs `sh /tmp/NAME ARGS`.
+fn run_script(script: &std::path::Path, args: Vec<String>, m: MachineArgs) -> ExitCode {
+    let body = match std::fs::read(script) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("usk: cannot read {}: {e}", script.display());
+            return ExitCode::from(2);
+        }
+    };
+    let name = script
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "script".into());
+    let path = format!("/tmp/{name}");
+    let mut init_args = vec![path.clone()];
+    init_args.extend(args);
+    boot_user(m, init_args, vec![(path, 0o755, body)])
+}
+
 fn exit_code(exit: ExitReason) -> ExitCode {
     match exit {
         ExitReason::PowerOff(code) => ExitCode::from(code.clamp(0, 255) as u8),
@@ -182,8 +277,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(cmd) = cli.command {
+        if cli.cmd.is_some() {
+            eprintln!("usk: -c cannot be combined with a subcommand");
+            return ExitCode::from(2);
+        }
+        return boot_user(cli.machine, vec!["-c".into(), cmd], Vec::new());
+    }
     match cli.cmd {
         Some(Cmd::Boot(a)) => boot(a),
+        Some(Cmd::Run {
+            script,
+            args,
+            machine,
+        }) => run_script(&script, args, machine),
         Some(Cmd::Exp { name, args }) => match name.as_str() {
             "fragmentation" => tool(exp::fragmentation::main(&args)),
             other => {
@@ -193,6 +300,6 @@ fn main() -> ExitCode {
         },
         Some(Cmd::PageOwnerSort { args }) => tool(page_owner_sort::main(&args)),
         Some(Cmd::Perf(p)) => perf::main(p),
-        None => boot(BootArgs::parse_from(["usk"])),
+        None => boot_user(cli.machine, Vec::new(), Vec::new()),
     }
 }

@@ -126,6 +126,30 @@ fn select(data: &[u8], count: Count, head: bool) -> &[u8] {
     }
 }
 
+/// Read `fd` to its end — or, for head, only until the selection is
+/// complete, so that `yes | head` ends (the writer then gets SIGPIPE).
+fn read_input(fd: i32, count: Count, head: bool) -> ulib::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 16384];
+    let mut lines = 0u64;
+    loop {
+        let done = match (head, count) {
+            (true, Count::Lines(n)) => lines >= n,
+            (true, Count::Bytes(n)) => out.len() as u64 >= n,
+            _ => false,
+        };
+        if done {
+            return Ok(out);
+        }
+        let n = ulib::read(fd, &mut buf)?;
+        if n == 0 {
+            return Ok(out);
+        }
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
 fn run(args: &[String], head: bool) -> i32 {
     let p = prog(args, if head { "head" } else { "tail" });
     let (count, files) = match parse_args(&p, args) {
@@ -143,7 +167,7 @@ fn run(args: &[String], head: bool) -> i32 {
                 continue;
             }
         };
-        let data = match ulib::read_to_end(fd) {
+        let data = match read_input(fd, count, head) {
             Ok(d) => d,
             Err(e) => {
                 ueprintln!("{p}: error reading '{f}': {}", e.message());
