@@ -204,6 +204,12 @@ fn boot_test(test: &str) -> (i32, String) {
     cfg.init_argv = Some(vec!["/sbin/testinit".into(), test.into()]);
     let out = kernel::init::main::boot(cfg).expect("boot");
     assert_eq!(out.threads_leaked, 0);
+    assert_eq!(
+        out.user_pages_at_exit,
+        Some(0),
+        "user pages leaked\n{}",
+        out.dmesg
+    );
     match out.exit {
         ExitReason::PowerOff(c) => (c, out.dmesg),
         other => panic!("{other:?}\n{}", out.dmesg),
@@ -236,6 +242,7 @@ fn testinit(args: &[String]) -> i32 {
         Some("efault") => efault(),
         Some("stop_cont") => stop_cont(),
         Some("orphans") => orphans(),
+        Some("oom") => oom(),
         _ => Err(99),
     };
     match r {
@@ -458,6 +465,27 @@ fn orphans() -> Result<(), i32> {
     check(r > pid && wexitstatus(st) == 5, 91)
 }
 
+/// A child touching more memory than the machine has is the OOM killer's
+/// victim; its parent carries on.
+fn oom() -> Result<(), i32> {
+    let pid = rt::fork(|| {
+        let len = 256u64 << 20;
+        let a = rt::mmap(len);
+        let mut off = 0;
+        while off < len {
+            rt::store(a + off, &[1]);
+            off += 4096;
+        }
+        0
+    });
+    let (r, st) = rt::wait(pid, 0);
+    check(r == pid && wifsignaled(st) && wtermsig(st) == SIGKILL, 100)?;
+    // The memory is back: a modest allocation works again.
+    let a = rt::mmap(1 << 20);
+    rt::store(a + (1 << 20) - 1, &[1]);
+    Ok(())
+}
+
 macro_rules! scenario {
     ($name:ident) => {
         mod $name {
@@ -479,3 +507,14 @@ scenario!(pipe);
 scenario!(efault);
 scenario!(stop_cont);
 scenario!(orphans);
+
+#[test]
+fn oom_killer_logs_its_victim() {
+    let (code, dmesg) = boot_test("oom");
+    assert_eq!(code, 0, "check {code} failed\n{dmesg}");
+    assert!(dmesg.contains("invoked oom-killer"), "{dmesg}");
+    assert!(
+        dmesg.contains("Out of memory: Killed process") && dmesg.contains("(testinit)"),
+        "{dmesg}"
+    );
+}

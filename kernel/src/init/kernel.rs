@@ -140,6 +140,7 @@ pub struct Kernel {
     strace_to_stderr: bool,
     /// The OOM killer's victim still exiting, 0 if none.
     pub(crate) oom_victim: std::sync::atomic::AtomicI32,
+    pub(crate) user_pages_at_exit: Mutex<Option<u64>>,
 
     // The machine.
     pub clock: Arc<Clock>,
@@ -315,6 +316,7 @@ impl Kernel {
             strace_log: Mutex::new(String::new()),
             strace_to_stderr: matches!(cfg.console, Console::Stdout),
             oom_victim: std::sync::atomic::AtomicI32::new(0),
+            user_pages_at_exit: Mutex::new(None),
             cpus: PerCpu::new(n, |c| CpuState {
                 irqs_off: AtomicBool::new(false),
                 halted: AtomicBool::new(false),

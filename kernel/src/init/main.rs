@@ -67,6 +67,9 @@ pub struct BootOutcome {
     pub trace: String,
     /// The same records as Chrome Trace Event JSON.
     pub trace_json: String,
+    /// After a user-space boot: anonymous, shmem and page-table pages still
+    /// in use once every process exited (0 unless memory leaked).
+    pub user_pages_at_exit: Option<u64>,
 }
 
 /// Boot a kernel, run init to completion, power off, and return.
@@ -101,6 +104,7 @@ pub fn boot(mut cfg: BootConfig) -> Result<BootOutcome, BootError> {
     let (threads_joined, threads_leaked) = teardown(&k);
     let (trace, trace_json) = std::mem::take(&mut *k.trace_at_power_off.lock());
     let dmesg = k.printk.dmesg();
+    let user_pages_at_exit = *k.user_pages_at_exit.lock();
     Ok(BootOutcome {
         exit,
         dmesg,
@@ -108,6 +112,7 @@ pub fn boot(mut cfg: BootConfig) -> Result<BootOutcome, BootError> {
         threads_leaked,
         trace,
         trace_json,
+        user_pages_at_exit,
     })
 }
 
@@ -320,6 +325,45 @@ fn install_user_abi(k: &Kernel) {
     });
 }
 
+/// init has exited and the machine is going down: SIGKILL every other
+/// user process, wait until they are gone, drop init's own address space
+/// and files, and record what user memory is still in use (anonymous,
+/// shmem and page-table pages: 0 unless something leaked).
+fn reap_user_space(k: &Kernel, me: &Arc<crate::kernel::sched::task::Task>) {
+    let others = || {
+        k.tasks
+            .read()
+            .values()
+            .filter(|t| t.pid != me.pid)
+            .filter(|t| t.process().is_some_and(|p| p.exit_state() == 0))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    for t in others() {
+        let _ = crate::kernel::signal::send_signal(&t, uapi::signal::SIGKILL, true);
+    }
+    while !others().is_empty() {
+        crate::kernel::sched::core::schedule_timeout_uninterruptible(1);
+    }
+    if let Some(p) = me.process() {
+        drop(p.mm.lock().take());
+        crate::arch::x86::entry::set_user_mm(None);
+        drop(std::mem::replace(
+            &mut *p.files.lock(),
+            crate::fs::fdtable::FilesStruct::new(),
+        ));
+    }
+    use crate::mm::vmstat::{NR_ANON_PAGES, NR_PAGETABLE, NR_SHMEM};
+    let in_use: i64 = [NR_ANON_PAGES, NR_SHMEM, NR_PAGETABLE]
+        .iter()
+        .map(|&i| k.mm.global_node_stat(i))
+        .sum();
+    *k.user_pages_at_exit.lock() = Some(in_use.max(0) as u64);
+    if in_use != 0 {
+        crate::pr_warn!("usk: {in_use} user pages still in use after every process exited");
+    }
+}
+
 /// `run_init_process()`: pid 1 becomes a user process running `argv[0]`.
 /// Returns the exit code the machine powers off with (init's exit status,
 /// or 128 + signal).
@@ -353,7 +397,7 @@ fn run_init_process(k: &Kernel, argv: &[String]) -> i32 {
             _ => std::panic::resume_unwind(payload),
         },
     };
-    let _ = k;
+    reap_user_space(k, &me);
     if uapi::wait::wifexited(status) {
         uapi::wait::wexitstatus(status)
     } else {

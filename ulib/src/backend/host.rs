@@ -51,8 +51,24 @@ fn errno() -> i32 {
 
 /// Raise SIGSEGV at ourselves, as a user-mode access to a bad address does.
 fn segv() {
-    // SAFETY: plain system calls without pointer arguments.
+    // As usk's force_sig: a handler the program registered runs; after it
+    // returns the access would fault again, so the process dies of SIGSEGV
+    // either way. Handlers not registered through ulib (the Rust runtime's
+    // stack-overflow handler) do not count.
+    let registered = HANDLERS
+        .get(SIGSEGV as usize)
+        .is_some_and(|h| h.load(Ordering::SeqCst) > 1);
+    // SAFETY: plain system calls without pointer arguments, and resetting a
+    // disposition to SIG_DFL.
     unsafe {
+        if registered {
+            libc::kill(libc::getpid(), SIGSEGV);
+        }
+        libc::signal(SIGSEGV, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, SIGSEGV);
+        libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
         libc::kill(libc::getpid(), SIGSEGV);
     }
 }
