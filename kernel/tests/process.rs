@@ -243,6 +243,7 @@ fn testinit(args: &[String]) -> i32 {
         Some("stop_cont") => stop_cont(),
         Some("orphans") => orphans(),
         Some("oom") => oom(),
+        Some("ttin") => ttin(),
         _ => Err(99),
     };
     match r {
@@ -486,6 +487,22 @@ fn oom() -> Result<(), i32> {
     Ok(())
 }
 
+/// A background process group reading the controlling tty is stopped
+/// by SIGTTIN; continued, it tries again.
+fn ttin() -> Result<(), i32> {
+    let buf = rt::mmap(4096);
+    let pid = rt::fork(move || {
+        rt::syscall(__NR_setpgid, &[0, 0]);
+        rt::syscall(__NR_read, &[0, buf, 10]);
+        0
+    });
+    let (r, st) = rt::wait(pid, WUNTRACED);
+    check(r == pid && wifstopped(st) && wstopsig(st) == SIGTTIN, 110)?;
+    rt::syscall(__NR_kill, &[pid as u64, SIGKILL as u64]);
+    let (_, st) = rt::wait(pid, 0);
+    check(wifsignaled(st) && wtermsig(st) == SIGKILL, 111)
+}
+
 macro_rules! scenario {
     ($name:ident) => {
         mod $name {
@@ -507,6 +524,7 @@ scenario!(pipe);
 scenario!(efault);
 scenario!(stop_cont);
 scenario!(orphans);
+scenario!(ttin);
 
 #[test]
 fn oom_killer_logs_its_victim() {

@@ -224,6 +224,11 @@ pub(crate) fn init_process_state(me: &Arc<crate::kernel::sched::task::Task>) -> 
     if let Err(e) = crate::fs::syscalls::console_on_rootfs(&files) {
         crate::pr_warn!("Warning: unable to open an initial console ({e}).");
     }
+    // Unlike Linux's /dev/console, usk's console is the controlling tty of
+    // init's session, so the shell on it can do job control.
+    if let Some(tty) = k.tty.console.get() {
+        tty.set_controlling(me.tgid, me.tgid);
+    }
     let state = ProcessState {
         mm: Mutex::new(None),
         files: Mutex::new(files),

@@ -133,6 +133,37 @@ impl TtyStruct {
         self.session.load(Ordering::Acquire)
     }
 
+    /// Make this the controlling tty of `session`, `pgrp` in the
+    /// foreground (`tty_open_proc_set_tty` + `__proc_set_tty`).
+    pub(crate) fn set_controlling(&self, session: i32, pgrp: i32) {
+        self.session.store(session, Ordering::Release);
+        self.set_pgrp(pgrp);
+    }
+
+    /// `__tty_check_change()` for reads: a background process group of
+    /// the tty's session reading it gets SIGTTIN (and the read restarts
+    /// once it is continued in the foreground); if it ignores or blocks
+    /// SIGTTIN the read fails with EIO.
+    fn job_control_read(&self) -> Result<(), Errno> {
+        let me = crate::current();
+        let Some(p) = me.process() else {
+            return Ok(());
+        };
+        let session = self.session();
+        let pgrp = p.signal.pgrp();
+        if session == 0 || p.signal.session() != session || pgrp == self.pgrp() {
+            return Ok(());
+        }
+        let act = p.sighand().action.lock()[(uapi::signal::SIGTTIN - 1) as usize];
+        if act.sa_handler == uapi::signal::SIG_IGN
+            || p.blocked() & uapi::signal::sigmask(uapi::signal::SIGTTIN) != 0
+        {
+            return Err(uapi::errno::EIO);
+        }
+        let _ = crate::kernel::signal::kill_pgrp(pgrp, uapi::signal::SIGTTIN, false);
+        Err(uapi::errno::ERESTARTSYS)
+    }
+
     /// `flush_to_ldisc()` → `n_tty_receive_buf()`: process input, then
     /// echo, wake readers and send signals with no lock held.
     pub fn receive_buf(&self, bytes: &[u8]) {
@@ -403,7 +434,9 @@ fn tty_open(inode: &Arc<Inode>, file: &File) -> Result<(), Errno> {
 
 fn tty_read(iocb: &mut Kiocb<'_>, to: &mut IovIter<'_>) -> Result<usize, Errno> {
     let nb = iocb.nowait();
-    file_tty(iocb.ki_filp)?.read(to, nb)
+    let tty = file_tty(iocb.ki_filp)?;
+    tty.job_control_read()?;
+    tty.read(to, nb)
 }
 
 fn tty_write(iocb: &mut Kiocb<'_>, from: &mut IovIter<'_>) -> Result<usize, Errno> {
