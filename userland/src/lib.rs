@@ -8,6 +8,7 @@
 
 pub mod coreutils;
 pub mod init;
+pub mod kmod;
 pub mod sh;
 pub mod signames;
 
@@ -38,6 +39,11 @@ pub static APPLETS: &[(&str, AppletMain)] = &[
     ("dd", coreutils::dd::main),
     ("id", coreutils::id::main),
     ("mount", coreutils::mount::main),
+    ("grep", coreutils::grep::main),
+    ("insmod", kmod::insmod),
+    ("rmmod", kmod::rmmod),
+    ("lsmod", kmod::lsmod),
+    ("modinfo", kmod::modinfo),
 ];
 
 /// Install ulib's user entry and register [`APPLETS`].

@@ -138,3 +138,25 @@ fn processes_show_in_proc() {
     assert!(lines[3].trim().parse::<u32>().unwrap() >= 2, "{lines:?}");
     assert_eq!(lines[4], "143");
 }
+
+#[test]
+fn modules_through_the_syscalls() {
+    let r = usk("insmod rcutorture torture_duration=1 stat_interval=1 && lsmod | grep -c rcutorture; \
+         sleep 2; dmesg | grep -c 'End of test: SUCCESS'; rmmod rcutorture && echo removed; \
+         rmmod rcutorture; insmod rcutorture torture_type=rcu_busted torture_duration=1 stat_interval=1; \
+         sleep 2; dmesg | grep -c 'End of test: FAILURE'; modinfo -F license rcu_demo_fixed");
+    let lines: Vec<&str> = r.output.lines().filter(|l| !l.starts_with('[')).collect();
+    assert_eq!(
+        lines,
+        [
+            "1",
+            "1",
+            "removed",
+            "rmmod: ERROR: Module rcutorture is not currently loaded",
+            "1",
+            "GPL"
+        ],
+        "{}",
+        r.output
+    );
+}

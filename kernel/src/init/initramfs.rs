@@ -30,6 +30,29 @@ pub fn populate_rootfs(k: &Kernel, files: &[(String, u32, Vec<u8>)]) -> Result<(
             .ok_or(uapi::errno::ENOENT)?
             .set_mode_perm(*mode & 0o7777);
     }
+    // The modules built into this kernel, as files insmod can load.
+    for info in crate::kernel::module::MODULE_IMAGES {
+        let path = format!("{}/{}.ko", crate::kernel::module::modules_dir(), info.name);
+        let mut dir = String::new();
+        for c in path
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .collect::<Vec<_>>()
+            .split_last()
+            .map(|x| x.1)
+            .unwrap_or(&[])
+        {
+            dir.push('/');
+            dir.push_str(c);
+            match vfs_mkdir_at(&fs, None, &dir, 0o755) {
+                Ok(()) | Err(EEXIST) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let f =
+            crate::fs::namei::do_filp_open(&fs, None, &path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)?;
+        crate::fs::read_write::kernel_write(&f, &crate::kernel::module::module_file_image(info))?;
+    }
     if !files.is_empty() {
         crate::pr_info!("Unpacking initramfs... {} files", files.len());
     }

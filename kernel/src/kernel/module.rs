@@ -22,7 +22,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU8, Ordering};
 use std::sync::Arc;
-use uapi::errno::{Errno, EBUSY, EEXIST, EINVAL, ENOENT, EWOULDBLOCK};
+use uapi::errno::{
+    Errno, EBADF, EBUSY, EEXIST, EFAULT, EFBIG, EINVAL, ENAMETOOLONG, ENOENT, ENOEXEC, ENOSPC,
+    EWOULDBLOCK,
+};
 
 /// `O_TRUNC` as `delete_module` flag: force removal (`rmmod -f`).
 pub const O_TRUNC: u32 = 0o1000;
@@ -362,4 +365,99 @@ pub(crate) fn modules_init(k: &Kernel) {
     k.procfs
         .create_single("modules", 0o444, show_modules)
         .expect("fresh procfs");
+}
+
+/// Where the module files live in the root filesystem
+/// (`/lib/modules/$(uname -r)`).
+pub fn modules_dir() -> String {
+    format!("/lib/modules/{}", crate::kernel::panic::UTS_RELEASE)
+}
+
+/// The first line of a module file: `#!module NAME` (usk's `.ko` format;
+/// the `.modinfo` text follows, as `modinfo` prints it).
+pub const MODULE_MAGIC: &[u8] = b"#!module ";
+
+/// The file image of a built-in module: header line and modinfo text.
+pub fn module_file_image(info: &ModuleInfo) -> Vec<u8> {
+    let mut v = MODULE_MAGIC.to_vec();
+    v.extend_from_slice(info.name.as_bytes());
+    v.push(b'\n');
+    if let Some(text) = modinfo(info.name) {
+        let path = format!("{}/{}.ko", modules_dir(), info.name);
+        v.extend_from_slice(
+            text.replace(&format!("(builtin)/{}.ko", info.name), &path)
+                .as_bytes(),
+        );
+    }
+    v
+}
+
+/// `load_module()`'s image check: the module name an image carries.
+fn image_name(image: &[u8]) -> Result<String, Errno> {
+    let rest = image.strip_prefix(MODULE_MAGIC).ok_or(ENOEXEC)?;
+    let line = rest.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let name = std::str::from_utf8(line).map_err(|_| ENOEXEC)?.trim();
+    if name.is_empty() {
+        return Err(ENOEXEC);
+    }
+    find_image(name).map(|i| i.name.to_string()).ok_or(ENOEXEC)
+}
+
+fn module_params(mm: &crate::mm::MmStruct, uargs: u64) -> Result<String, Errno> {
+    if uargs == 0 {
+        return Ok(String::new());
+    }
+    let b =
+        mm.strncpy_from_user(uargs, 4096)
+            .map_err(|e| if e == ENAMETOOLONG { ENOSPC } else { e })?;
+    String::from_utf8(b).map_err(|_| EINVAL)
+}
+
+/// `init_module(2)`: load the module in the image at `umod`.
+pub fn sys_init_module(umod: u64, len: u64, uargs: u64) -> Result<i64, Errno> {
+    crate::kernel::sys::require_cap(crate::kernel::process::CAP_SYS_MODULE)?;
+    let mm = crate::kernel::process::current_mm().ok_or(EFAULT)?;
+    if len > 64 << 20 {
+        return Err(EFBIG);
+    }
+    let mut image = vec![0u8; len as usize];
+    mm.copy_from_user(&mut image, umod)?;
+    let name = image_name(&image)?;
+    let args = module_params(&mm, uargs)?;
+    load_module(&name, &args).map(|_| 0)
+}
+
+/// `finit_module(2)`: load the module in the file open at `fd`.
+pub fn sys_finit_module(fd: i32, uargs: u64, flags: u64) -> Result<i64, Errno> {
+    crate::kernel::sys::require_cap(crate::kernel::process::CAP_SYS_MODULE)?;
+    if flags & !0x7 != 0 {
+        return Err(EINVAL);
+    }
+    let me = crate::current();
+    let p = me.process().ok_or(EINVAL)?;
+    let file = p.files().fget(fd)?;
+    if !file.readable() {
+        return Err(EBADF);
+    }
+    let mut image = vec![0u8; 64 << 10];
+    let n = crate::fs::read_write::kernel_read(&file, &mut image)?;
+    image.truncate(n);
+    let name = image_name(&image)?;
+    let args = module_params(&*p.mm().ok_or(EFAULT)?, uargs)?;
+    load_module(&name, &args).map(|_| 0)
+}
+
+/// `delete_module(2)`: `flags` O_NONBLOCK (required, as in today's
+/// Linux: blocking removal is gone) and O_TRUNC (force).
+pub fn sys_delete_module(uname: u64, flags: u64) -> Result<i64, Errno> {
+    crate::kernel::sys::require_cap(crate::kernel::process::CAP_SYS_MODULE)?;
+    let mm = crate::kernel::process::current_mm().ok_or(EFAULT)?;
+    let name =
+        mm.strncpy_from_user(uname, 56)
+            .map_err(|e| if e == ENAMETOOLONG { ENOENT } else { e })?;
+    let name = String::from_utf8(name).map_err(|_| ENOENT)?;
+    if flags & !(O_NONBLOCK | O_TRUNC) as u64 != 0 {
+        return Err(EINVAL);
+    }
+    delete_module(&name, flags as u32).map(|_| 0)
 }

@@ -168,3 +168,20 @@ pub fn syslog_read(action: i32, len: usize) -> Result<Vec<u8>> {
     let n = sc(__NR_syslog, &[action as u64, s.addr(0), len as u64])? as usize;
     Ok(s.get_vec(0, n.min(len)))
 }
+
+/// finit_module(2): load the module in the file at `fd` with `params`
+/// ("a=1 b=2").
+pub fn finit_module(fd: i32, params: &str, flags: u64) -> Result<()> {
+    let mut l = crate::mem::Layout::default();
+    let p = l.push_cstr(params)?;
+    let s = l.build()?;
+    sc(__NR_finit_module, &[fd as u64, s.addr(p), flags]).map(drop)
+}
+
+/// delete_module(2).
+pub fn delete_module(name: &str, flags: u64) -> Result<()> {
+    let mut l = crate::mem::Layout::default();
+    let n = l.push_cstr(name)?;
+    let s = l.build()?;
+    sc(__NR_delete_module, &[s.addr(n), flags]).map(drop)
+}

@@ -7,6 +7,7 @@ pub mod dmesg;
 pub mod echo;
 pub mod env;
 pub mod free;
+pub mod grep;
 pub mod headtail;
 pub mod id;
 pub mod kill;

@@ -82,6 +82,9 @@ fn signature(nr: u64) -> &'static [Arg] {
         __NR_syslog => &[Int, Hex, Int],
         __NR_mount => &[Path, Path, Path, Hex, Hex],
         __NR_prlimit64 => &[Int, Int, Hex, Hex],
+        __NR_init_module => &[Hex, Int, Path],
+        __NR_finit_module => &[Fd, Path, Hex],
+        __NR_delete_module => &[Path, OpenFlags],
         _ => &[],
     }
 }

@@ -127,6 +127,9 @@ fn dispatch(regs: &mut PtRegs) -> Result<i64, Errno> {
         __NR_times => sys::sys_times(a[0]),
         __NR_syslog => sys::sys_syslog(a[0], a[1], a[2]),
         __NR_set_tid_address => sys::sys_set_tid_address(a[0]),
+        __NR_init_module => crate::kernel::module::sys_init_module(a[0], a[1], a[2]),
+        __NR_finit_module => crate::kernel::module::sys_finit_module(fd(a[0]), a[1], a[2]),
+        __NR_delete_module => crate::kernel::module::sys_delete_module(a[0], a[1]),
         _ => Err(ENOSYS),
     }
 }
