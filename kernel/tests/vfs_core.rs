@@ -99,7 +99,7 @@ fn root_layout_and_path_walk_errnos() {
     });
     assert_eq!(
         r[0],
-        r#"[".", "..", "bin", "dev", "etc", "proc", "sbin", "sys", "tmp"]"#
+        r#"[".", "..", "bin", "dev", "etc", "lib", "proc", "sbin", "sys", "tmp"]"#
     );
 }
 

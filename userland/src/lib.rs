@@ -40,6 +40,7 @@ pub static APPLETS: &[(&str, AppletMain)] = &[
     ("id", coreutils::id::main),
     ("mount", coreutils::mount::main),
     ("grep", coreutils::grep::main),
+    ("rmdir", coreutils::rmdir::main),
     ("insmod", kmod::insmod),
     ("rmmod", kmod::rmmod),
     ("lsmod", kmod::lsmod),

@@ -160,3 +160,22 @@ fn modules_through_the_syscalls() {
         r.output
     );
 }
+
+#[test]
+fn memory_cgroup_limits_user_pages() {
+    let r = usk(
+        "cd /sys/fs/cgroup/memory && mkdir box && echo 1M > box/memory.limit_in_bytes && \
+         echo $$ > box/cgroup.procs && grep -c . box/cgroup.procs; \
+         yes | head -c 3000000 | wc -c; cat box/memory.failcnt | grep -c '^[1-9]'; \
+         echo $$ > cgroup.procs; cat box/memory.usage_in_bytes; rmdir box && echo removed",
+    );
+    let lines: Vec<&str> = r.output.lines().filter(|l| !l.starts_with('[')).collect();
+    // grep and sh itself are in the group; head is killed, so wc counts 0.
+    assert_eq!(lines, ["2", "0", "1", "0", "removed"], "{}", r.output);
+    assert!(
+        r.dmesg
+            .contains("Memory cgroup out of memory: Killed process"),
+        "{}",
+        r.dmesg
+    );
+}

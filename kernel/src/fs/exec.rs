@@ -249,6 +249,8 @@ pub fn do_execve(filename: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Errn
         crate::arch::x86::strace::exec_succeeded();
     }
     let mm = MmStruct::new();
+    // The new image stays in the process's memory cgroup.
+    mm.set_memcg(p.mm().and_then(|old| old.memcg()));
     let sp = match mm
         .setup_exec_layout()
         .and_then(|top| create_elf_tables(&mm, top, &bprm, p))

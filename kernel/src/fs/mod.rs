@@ -59,6 +59,7 @@ pub fn vfs_caches_init(k: &Kernel) -> Result<(), Errno> {
     vfs.register_filesystem(&procfs_vfs::PROC_FS_TYPE)?;
     vfs.register_filesystem(&procfs_vfs::DEBUGFS_FS_TYPE)?;
     vfs.register_filesystem(&procfs_vfs::TRACEFS_FS_TYPE)?;
+    vfs.register_filesystem(&procfs_vfs::CGROUP_FS_TYPE)?;
     vfs.register_filesystem(&pipe::PIPEFS_FS_TYPE)?;
     vfs.mount_root("rootfs")?;
     let fs = vfs.init_fs().ok_or(uapi::errno::ENOENT)?;
@@ -73,6 +74,9 @@ pub fn vfs_caches_init(k: &Kernel) -> Result<(), Errno> {
         ("/sys/kernel", 0o755),
         ("/sys/kernel/debug", 0o700),
         ("/sys/kernel/tracing", 0o700),
+        ("/sys/fs", 0o755),
+        ("/sys/fs/cgroup", 0o755),
+        ("/sys/fs/cgroup/memory", 0o755),
     ] {
         vfs_mkdir_at(&fs, None, d, mode)?;
         // mkdir applies the umask; these modes are meant exactly.
@@ -87,6 +91,8 @@ pub fn vfs_caches_init(k: &Kernel) -> Result<(), Errno> {
     vfs.do_mount("debugfs", "debugfs", &dbg)?;
     let tr = namei::path_lookupat(&fs, None, "/sys/kernel/tracing")?;
     vfs.do_mount("tracefs", "tracefs", &tr)?;
+    let cg = namei::path_lookupat(&fs, None, "/sys/fs/cgroup/memory")?;
+    vfs.do_mount("cgroup", "cgroup", &cg)?;
     crate::drivers::char::mem::chr_dev_init()?;
     crate::drivers::tty::tty_init()?;
     for (name, ma, mi, mode) in [

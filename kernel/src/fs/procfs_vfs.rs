@@ -12,6 +12,10 @@
 //! file); writes go to the entry's write handler when the file is
 //! released or on each write call. Inode numbers are a stable hash of the
 //! path, so `stat` and `getdents64` agree.
+//!
+//! The cgroup filesystem (`mount -t cgroup -o memory`) is a fourth tree:
+//! the memory controller's groups, where `mkdir`/`rmdir` create and remove
+//! groups.
 
 use super::dcache::Dentry;
 use super::file::{DirContext, File, FileOperations, Kiocb};
@@ -29,6 +33,13 @@ use uapi::fcntl::*;
 pub const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 pub const DEBUGFS_MAGIC: u64 = 0x6462_6720;
 pub const TRACEFS_MAGIC: u64 = 0x7472_6163;
+pub const CGROUP_SUPER_MAGIC: u64 = 0x0027_e0eb;
+
+pub static CGROUP_FS_TYPE: FileSystemType = FileSystemType {
+    name: "cgroup",
+    mount: cgroup_mount,
+    nodev: true,
+};
 
 pub static PROC_FS_TYPE: FileSystemType = FileSystemType {
     name: "proc",
@@ -54,6 +65,7 @@ enum Tree {
     Proc,
     Debug,
     Trace,
+    Cgroup,
 }
 
 /// Per-inode data: the entry's path inside the tree.
@@ -65,10 +77,66 @@ struct ProcNode {
 fn with_tree<R>(t: Tree, f: impl FnOnce(&ProcFs) -> R) -> R {
     let k = kernel();
     match t {
-        Tree::Proc => f(&k.procfs),
+        Tree::Proc | Tree::Cgroup => f(&k.procfs),
         Tree::Debug => f(&k.debugfs),
         Tree::Trace => f(&k.tracefs),
     }
+}
+
+/// What `path` is in tree `t`.
+fn tree_stat(t: Tree, path: &str) -> Result<super::proc::ProcStat, Errno> {
+    if t == Tree::Cgroup {
+        let (is_dir, mode) = kernel().cgroups.stat(path)?;
+        return Ok(super::proc::ProcStat { is_dir, mode });
+    }
+    with_tree(t, |tr| tr.stat(path))
+}
+
+fn tree_readdir(t: Tree, path: &str) -> Result<Vec<String>, Errno> {
+    if t == Tree::Cgroup {
+        return kernel().cgroups.readdir(path);
+    }
+    with_tree(t, |tr| tr.readdir(path))
+}
+
+fn tree_read(t: Tree, path: &str) -> Result<String, Errno> {
+    if t == Tree::Cgroup {
+        return kernel().cgroups.read_file(path);
+    }
+    with_tree(t, |tr| tr.read(path))
+}
+
+fn tree_write(t: Tree, path: &str, data: &str) -> Result<(), Errno> {
+    if t == Tree::Cgroup {
+        return kernel().cgroups.write_file(path, data);
+    }
+    with_tree(t, |tr| tr.write(path, data))
+}
+
+static CGROUP_DIR_IOPS: InodeOperations = InodeOperations {
+    lookup: Some(proc_lookup),
+    mkdir: Some(cgroup_mkdir),
+    rmdir: Some(cgroup_rmdir),
+    ..InodeOperations::EMPTY
+};
+
+/// `cgroup_mkdir()`: a new group.
+fn cgroup_mkdir(dir: &Arc<Inode>, dentry: &Arc<Dentry>, _mode: u32) -> Result<(), Errno> {
+    let n = node(dir)?;
+    let path = child_path(&n.path, &dentry.d_name);
+    kernel().cgroups.mkdir(&path)?;
+    dentry.instantiate(make_inode(&dir.i_sb, Tree::Cgroup, path, true, 0o755));
+    Ok(())
+}
+
+/// `cgroup_rmdir()`: only an empty group.
+fn cgroup_rmdir(dir: &Arc<Inode>, dentry: &Arc<Dentry>) -> Result<(), Errno> {
+    let n = node(dir)?;
+    kernel().cgroups.rmdir(&child_path(&n.path, &dentry.d_name))
+}
+
+fn cgroup_mount(fs_type: &'static FileSystemType, _dev: &str) -> Result<Arc<Dentry>, Errno> {
+    mount_tree(fs_type, Tree::Cgroup, CGROUP_SUPER_MAGIC)
 }
 
 static PROC_DIR_IOPS: InodeOperations = InodeOperations {
@@ -110,14 +178,19 @@ fn make_inode(
     is_dir: bool,
     perm: u32,
 ) -> Arc<Inode> {
+    static PROC_FILE_IOPS: InodeOperations = InodeOperations {
+        setattr: Some(proc_setattr),
+        ..InodeOperations::EMPTY
+    };
     let (mode, iops, fops) = if is_dir {
-        (S_IFDIR | (perm & 0o7777), &PROC_DIR_IOPS, &PROC_DIR_FOPS)
+        let iops = if tree == Tree::Cgroup {
+            &CGROUP_DIR_IOPS
+        } else {
+            &PROC_DIR_IOPS
+        };
+        (S_IFDIR | (perm & 0o7777), iops, &PROC_DIR_FOPS)
     } else {
-        (
-            S_IFREG | (perm & 0o7777),
-            &InodeOperations::EMPTY,
-            &PROC_FILE_FOPS,
-        )
+        (S_IFREG | (perm & 0o7777), &PROC_FILE_IOPS, &PROC_FILE_FOPS)
     };
     let inode = Inode::new(
         sb,
@@ -161,6 +234,15 @@ fn tracefs_mount(fs_type: &'static FileSystemType, _dev: &str) -> Result<Arc<Den
     mount_tree(fs_type, Tree::Trace, TRACEFS_MAGIC)
 }
 
+/// `proc_setattr()`: truncation (the O_TRUNC of `echo 1 > file`) is
+/// accepted and changes nothing; mode changes are refused.
+fn proc_setattr(_dentry: &Arc<Dentry>, attr: &super::inode::Iattr) -> Result<(), Errno> {
+    if attr.ia_mode.is_some() {
+        return Err(EPERM);
+    }
+    Ok(())
+}
+
 fn node(inode: &Inode) -> Result<&ProcNode, Errno> {
     inode.private::<ProcNode>().ok_or(EINVAL)
 }
@@ -177,7 +259,7 @@ fn child_path(parent: &str, name: &str) -> String {
 fn proc_lookup(dir: &Arc<Inode>, dentry: &Arc<Dentry>) -> Result<(), Errno> {
     let n = node(dir)?;
     let path = child_path(&n.path, &dentry.d_name);
-    match with_tree(n.tree, |t| t.stat(&path)) {
+    match tree_stat(n.tree, &path) {
         Ok(st) => {
             dentry.instantiate(make_inode(&dir.i_sb, n.tree, path, st.is_dir, st.mode));
             Ok(())
@@ -193,10 +275,10 @@ fn proc_readdir(file: &File, ctx: &mut DirContext<'_>) -> Result<(), Errno> {
         return Ok(());
     }
     let n = node(&file.f_inode)?;
-    let names = with_tree(n.tree, |t| t.readdir(&n.path))?;
+    let names = tree_readdir(n.tree, &n.path)?;
     for name in names.iter().skip((ctx.pos - 2).max(0) as usize) {
         let path = child_path(&n.path, name);
-        let d_type = match with_tree(n.tree, |t| t.stat(&path)) {
+        let d_type = match tree_stat(n.tree, &path) {
             Ok(st) if st.is_dir => DT_DIR,
             Ok(_) => DT_REG,
             Err(_) => DT_UNKNOWN,
@@ -229,7 +311,7 @@ fn proc_read_iter(iocb: &mut Kiocb<'_>, to: &mut IovIter<'_>) -> Result<usize, E
     let text = match cached {
         Some(t) => t,
         None => {
-            let t = Arc::new(with_tree(n.tree, |t| t.read(&n.path))?.into_bytes());
+            let t = Arc::new(tree_read(n.tree, &n.path)?.into_bytes());
             *st.text.lock() = Some(Arc::clone(&t));
             t
         }
@@ -252,7 +334,7 @@ fn proc_write_iter(iocb: &mut Kiocb<'_>, from: &mut IovIter<'_>) -> Result<usize
     let mut buf = vec![0u8; from.count().min(1 << 16)];
     let c = from.copy_from_iter(&mut buf);
     let s = std::str::from_utf8(&buf[..c]).map_err(|_| EINVAL)?;
-    with_tree(n.tree, |t| t.write(&n.path, s))?;
+    tree_write(n.tree, &n.path, s)?;
     iocb.ki_pos += c as i64;
     Ok(c)
 }

@@ -71,6 +71,11 @@ impl MmStruct {
             sys.nodes[p.page_to_nid()].vm_stat[item].fetch_add(1, Ordering::Relaxed);
         }
         self.add_mm_counter(if shmem { MM_SHMEMPAGES } else { MM_ANONPAGES }, 1);
+        if !shmem {
+            if let Some(cg) = self.memcg() {
+                cg.res.charge_force(crate::mm::PAGE_SIZE as i64);
+            }
+        }
     }
 
     /// `page_remove_rmap()`: drops the mapping at `addr` (not the
@@ -91,6 +96,33 @@ impl MmStruct {
             sys.nodes[p.page_to_nid()].vm_stat[item].fetch_sub(1, Ordering::Relaxed);
         }
         self.add_mm_counter(if shmem { MM_SHMEMPAGES } else { MM_ANONPAGES }, -1);
+        if !shmem {
+            if let Some(cg) = self.memcg() {
+                cg.res.uncharge(crate::mm::PAGE_SIZE as i64);
+            }
+        }
+    }
+
+    /// The memory cgroup this address space charges (`None`: the root).
+    pub fn memcg(&self) -> Option<std::sync::Arc<crate::kernel::cgroup::MemCgroup>> {
+        self.memcg.lock().clone()
+    }
+
+    /// Charge this address space to `cg` from now on, moving the charge
+    /// of its resident private pages along (v1's
+    /// `memory.move_charge_at_immigrate`, always on here, so that a
+    /// group's usage is exactly its processes' private RSS).
+    pub fn set_memcg(&self, cg: Option<std::sync::Arc<crate::kernel::cgroup::MemCgroup>>) {
+        let _layout = self.mmap_lock.write();
+        let mut cur = self.memcg.lock();
+        let bytes = (self.get_mm_counter(MM_ANONPAGES) * crate::mm::PAGE_SIZE as u64) as i64;
+        if let Some(old) = cur.take() {
+            old.res.uncharge(bytes);
+        }
+        if let Some(new) = &cg {
+            new.res.charge_force(bytes);
+        }
+        *cur = cg;
     }
 
     /// x86 `do_user_addr_fault()` for a user address: resolves a fault at
@@ -217,9 +249,24 @@ impl MmStruct {
         addr: u64,
         write: bool,
     ) -> Result<(), FaultError> {
-        let pfn = sys
-            .alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0)
-            .ok_or(FaultError::Oom)?;
+        // mem_cgroup_charge(): reserve the page in the group first; a group
+        // at its limit fails the fault (the charge is made for good when
+        // the page is mapped).
+        let cg = self.memcg();
+        if let Some(cg) = &cg {
+            cg.res
+                .charge(crate::mm::PAGE_SIZE as i64)
+                .map_err(|_| FaultError::Memcg)?;
+        }
+        let uncharge = || {
+            if let Some(cg) = &cg {
+                cg.res.uncharge(crate::mm::PAGE_SIZE as i64);
+            }
+        };
+        let Some(pfn) = sys.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0) else {
+            uncharge();
+            return Err(FaultError::Oom);
+        };
         sys.mem_map[pfn].set(PageFlag::Swapbacked);
         let mut entry = mk_pte(pfn, vm_get_page_prot(vma.vm_flags)) | _PAGE_ACCESSED;
         if vma.vm_flags & VM_WRITE != 0 {
@@ -229,6 +276,7 @@ impl MmStruct {
             entry |= _PAGE_DIRTY;
         }
         self.install_pte(sys, pt, addr, pfn, entry, false);
+        uncharge();
         Ok(())
     }
 
@@ -428,6 +476,7 @@ impl MmStruct {
         let k = self.sys();
         let sys = &k.mm;
         let child = MmStruct::new();
+        *child.memcg.lock() = self.memcg();
         {
             let old = self.mmap_lock.write();
             let mut new = child.mmap_lock.write();

@@ -79,6 +79,9 @@ pub const NR_MM_COUNTERS: usize = 4;
 pub enum FaultError {
     /// SIGSEGV: si_code SEGV_MAPERR (1, no VMA) or SEGV_ACCERR (2, protection).
     Segv { addr: u64, code: i32 },
+    /// The address space's memory cgroup is at its limit (the caller runs
+    /// the memcg OOM killer).
+    Memcg,
     /// The page allocator could not give a page (the caller runs the OOM
     /// killer and retries or kills).
     Oom,
@@ -239,6 +242,9 @@ pub struct MmStruct {
     pub(crate) owner: usize,
     /// This address space, as the reverse map names it.
     pub(crate) this: Weak<MmStruct>,
+    /// The memory cgroup its private pages are charged to (the owner's
+    /// group; `None`: the root group, which is not limited or counted).
+    pub(crate) memcg: parking_lot::Mutex<Option<Arc<crate::kernel::cgroup::MemCgroup>>>,
 }
 
 impl std::fmt::Debug for MmStruct {
@@ -262,6 +268,7 @@ impl MmStruct {
             pgd: AtomicUsize::new(0),
             rss_stat: Default::default(),
             pgtables_bytes: AtomicI64::new(0),
+            memcg: parking_lot::Mutex::new(None),
             owner: crate::kernel::sched::current::kernel_ptr() as usize,
             this: this.clone(),
         })

@@ -3,6 +3,10 @@
 //! its RSS plus page tables, as `oom_badness()` counts it — and kill it
 //! with SIGKILL, logging Linux's lines.
 //!
+//! A memory cgroup at its limit gets the same treatment inside the group
+//! (`mem_cgroup_out_of_memory`, "Memory cgroup out of memory: Killed
+//! process …").
+//!
 //! Invariants: init (pid 1) and kernel threads are never chosen; while a
 //! victim is still exiting no second victim is chosen (the
 //! `oom_victims` wait of Linux): callers back off for a tick and retry.
@@ -43,6 +47,33 @@ fn victim_alive(pid: Pid) -> bool {
 /// Returns whether a process was killed or is dying (so a retry may
 /// succeed).
 pub fn out_of_memory() -> bool {
+    let me = crate::current();
+    crate::pr_warn!(
+        "{} invoked oom-killer: gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO), order=0, oom_score_adj=0",
+        me.comm()
+    );
+    oom_kill(None)
+}
+
+/// `mem_cgroup_out_of_memory()`: the faulting task's group is at its
+/// limit; kill the worst process of that group.
+pub fn mem_cgroup_out_of_memory(cg: &Arc<crate::kernel::cgroup::MemCgroup>) -> bool {
+    let me = crate::current();
+    crate::pr_warn!(
+        "{} invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0",
+        me.comm()
+    );
+    crate::pr_info!(
+        "memory: usage {}kB, limit {}kB, failcnt {}",
+        cg.res.usage_exact() / 1024,
+        cg.res.limit() / 1024,
+        cg.res.failcnt()
+    );
+    oom_kill(Some(cg))
+}
+
+/// Choose and kill: among all processes, or those charging to `memcg`.
+fn oom_kill(memcg: Option<&Arc<crate::kernel::cgroup::MemCgroup>>) -> bool {
     let k = crate::kernel();
     let prev = k.oom_victim.load(Ordering::Acquire);
     if prev != 0 && victim_alive(prev) {
@@ -50,6 +81,13 @@ pub fn out_of_memory() -> bool {
         return true;
     }
     let me = crate::current();
+    let in_scope = |t: &Task| match memcg {
+        None => true,
+        Some(cg) => task_process(t)
+            .and_then(|p| p.mm())
+            .and_then(|mm| mm.memcg())
+            .is_some_and(|g| Arc::ptr_eq(&g, cg)),
+    };
     let candidates: Vec<Arc<Task>> = k
         .tasks
         .read()
@@ -59,13 +97,13 @@ pub fn out_of_memory() -> bool {
         .collect();
     let victim = candidates
         .iter()
+        .filter(|t| in_scope(t))
         .filter_map(|t| oom_badness(t).map(|b| (b, t)))
         .max_by_key(|(b, t)| (*b, t.pid));
-    crate::pr_warn!(
-        "{} invoked oom-killer: gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO), order=0, oom_score_adj=0",
-        me.comm()
-    );
     let Some((_, victim)) = victim else {
+        if memcg.is_some() {
+            return false;
+        }
         crate::kernel::panic::panic("Out of memory and no killable processes...");
     };
     let p = task_process(victim).expect("victim is a process");
@@ -77,7 +115,8 @@ pub fn out_of_memory() -> bool {
         )
     });
     crate::pr_err!(
-        "Out of memory: Killed process {} ({}) total-vm:{}kB, anon-rss:{}kB, file-rss:0kB, shmem-rss:0kB, UID:{} pgtables:{}kB oom_score_adj:0",
+        "{}: Killed process {} ({}) total-vm:{}kB, anon-rss:{}kB, file-rss:0kB, shmem-rss:0kB, UID:{} pgtables:{}kB oom_score_adj:0",
+        if memcg.is_some() { "Memory cgroup out of memory" } else { "Out of memory" },
         victim.pid,
         victim.comm(),
         total_vm,

@@ -40,7 +40,7 @@ fn access_ok(addr: u64, len: usize) -> bool {
 fn fault_errno(e: FaultError) -> Errno {
     match e {
         FaultError::Segv { .. } => EFAULT,
-        FaultError::Oom => ENOMEM,
+        FaultError::Oom | FaultError::Memcg => ENOMEM,
     }
 }
 

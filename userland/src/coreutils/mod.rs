@@ -16,6 +16,7 @@ pub mod mkdir;
 pub mod mount;
 pub mod ps;
 pub mod rm;
+pub mod rmdir;
 pub mod sleep;
 pub mod truefalse;
 pub mod uname;

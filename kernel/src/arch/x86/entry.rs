@@ -174,6 +174,15 @@ fn user_fault(me: &Arc<Task>, p: &ProcessState, err: FaultError) {
             crate::mm::oom_kill::out_of_memory();
             exit_to_user_mode(me, p, None);
         }
+        FaultError::Memcg => {
+            let cg = USER_MM.with(|m| m.borrow().as_ref().and_then(|mm| mm.memcg()));
+            let killed = cg.is_some_and(|cg| crate::mm::oom_kill::mem_cgroup_out_of_memory(&cg));
+            if !killed {
+                // Nothing in the group to kill: the fault cannot be served.
+                crate::kernel::signal::force_sig(SIGKILL);
+            }
+            exit_to_user_mode(me, p, None);
+        }
     }
     p.in_user.store(true, Ordering::Release);
 }

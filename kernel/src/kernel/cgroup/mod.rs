@@ -9,10 +9,16 @@
 //! are rolled back if an ancestor refuses.
 //!
 //! The memory controller is a tree of groups mounted at
-//! `/sys/fs/cgroup/memory` with Linux's cgroup-v1 files
-//! `memory.usage_in_bytes`, `memory.limit_in_bytes`,
+//! `/sys/fs/cgroup/memory` (filesystem type `cgroup`) with Linux's
+//! cgroup-v1 files `memory.usage_in_bytes`, `memory.limit_in_bytes`,
 //! `memory.max_usage_in_bytes` and `memory.failcnt` (writing 0 to the last
-//! two resets them). Pages are charged in bytes.
+//! two resets them), and `cgroup.procs`/`tasks` (writing a pid moves that
+//! process in). Pages are charged in bytes: a process's private resident
+//! pages are charged to its address space's group when they are mapped
+//! and uncharged when unmapped, so a group's usage is exactly its
+//! processes' private RSS; a page fault that would pass the limit fails
+//! and runs the group's OOM killer. The root group is not limited and not
+//! charged, as in Linux.
 
 use crate::init::kernel::Kernel;
 use crate::lib::percpu_counter::PercpuCounter;
@@ -20,7 +26,7 @@ use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
-use uapi::errno::{Errno, EBUSY, EEXIST, EINVAL, ENOENT, ENOMEM};
+use uapi::errno::{Errno, EBUSY, EEXIST, EINVAL, ENOENT, ENOMEM, ESRCH};
 
 /// `RES_COUNTER_MAX`/`PAGE_COUNTER_MAX` shown as Linux does for "no limit".
 pub const RESOURCE_MAX: i64 = 0x7fff_ffff_ffff_f000;
@@ -72,6 +78,20 @@ impl ResCounter {
             }
         }
         Ok(())
+    }
+
+    /// Charge without the limit check, here and in the ancestors: memory
+    /// that is already in use (a fork's shared pages, the resident set of
+    /// a task moving into the group).
+    pub fn charge_force(&self, val: i64) {
+        self.usage.add(val);
+        if self.usage.read() > self.max_usage.load(Ordering::Relaxed) {
+            self.max_usage
+                .fetch_max(self.usage.sum(), Ordering::Relaxed);
+        }
+        if let Some(p) = &self.parent {
+            p.charge_force(val);
+        }
     }
 
     /// `res_counter_uncharge()`.
@@ -137,12 +157,44 @@ pub struct Cgroups {
     nr_cpus: usize,
 }
 
-const FILES: [&str; 4] = [
-    "memory.usage_in_bytes",
+const FILES: [&str; 6] = [
+    "cgroup.procs",
+    "memory.failcnt",
     "memory.limit_in_bytes",
     "memory.max_usage_in_bytes",
-    "memory.failcnt",
+    "memory.usage_in_bytes",
+    "tasks",
 ];
+
+/// The user tasks whose address space charges `cg` (the root group: those
+/// charging nowhere); thread-group leaders only when `leaders`.
+fn members(cg: &Arc<MemCgroup>, root: bool, leaders: bool) -> Vec<i32> {
+    let k = crate::kernel();
+    let tasks = k.tasks.read();
+    tasks
+        .values()
+        .filter(|t| !leaders || t.pid == t.tgid)
+        .filter(|t| {
+            t.process().is_some_and(|p| {
+                p.exit_state() == 0
+                    && p.mm().is_some_and(|mm| match mm.memcg() {
+                        Some(g) => Arc::ptr_eq(&g, cg),
+                        None => root,
+                    })
+            })
+        })
+        .map(|t| t.pid)
+        .collect()
+}
+
+/// Move the process owning task `pid` into `cg` (`None`: the root).
+fn attach(pid: i32, cg: Option<Arc<MemCgroup>>) -> Result<(), Errno> {
+    let t = crate::kernel().find_task(pid).ok_or(ESRCH)?;
+    let p = t.process().ok_or(EINVAL)?;
+    let mm = p.mm().ok_or(ESRCH)?;
+    mm.set_memcg(cg);
+    Ok(())
+}
 
 impl Cgroups {
     pub fn new(nr_cpus: usize) -> Self {
@@ -173,7 +225,7 @@ impl Cgroups {
             Some((p, n)) => (p, n),
             None => ("", path),
         };
-        if name.is_empty() || FILES.contains(&name) {
+        if name.is_empty() || FILES.contains(&name) || name.starts_with('.') {
             return Err(EINVAL);
         }
         let p = self.lookup(parent).ok_or(ENOENT)?;
@@ -197,7 +249,10 @@ impl Cgroups {
         let p = self.lookup(parent).ok_or(ENOENT)?;
         let mut ch = p.children.lock();
         let cg = ch.get(name).ok_or(ENOENT)?;
-        if !cg.children.lock().is_empty() || cg.res.usage_exact() != 0 {
+        if !cg.children.lock().is_empty()
+            || cg.res.usage_exact() != 0
+            || !members(cg, false, false).is_empty()
+        {
             return Err(EBUSY);
         }
         ch.remove(name);
@@ -211,6 +266,11 @@ impl Cgroups {
             .rsplit_once('/')
             .unwrap_or(("", path));
         let cg = self.lookup(grp).ok_or(ENOENT)?;
+        if file == "cgroup.procs" || file == "tasks" {
+            let mut pids = members(&cg, cg.path.is_empty(), file == "cgroup.procs");
+            pids.sort_unstable();
+            return Ok(pids.iter().map(|p| format!("{p}\n")).collect());
+        }
         let v = match file {
             "memory.usage_in_bytes" => cg.res.usage_exact(),
             "memory.limit_in_bytes" => cg.res.limit(),
@@ -230,6 +290,11 @@ impl Cgroups {
         let cg = self.lookup(grp).ok_or(ENOENT)?;
         let data = data.trim();
         match file {
+            "cgroup.procs" | "tasks" => {
+                let pid: i32 = data.parse().map_err(|_| EINVAL)?;
+                let pid = if pid == 0 { crate::current().tgid } else { pid };
+                attach(pid, (!cg.path.is_empty()).then(|| Arc::clone(&cg)))
+            }
             "memory.limit_in_bytes" => {
                 if cg.path.is_empty() {
                     return Err(EINVAL); // the root group has no limit
@@ -252,6 +317,24 @@ impl Cgroups {
                 Ok(())
             }
             "memory.usage_in_bytes" | "memory.max_usage_in_bytes" | "memory.failcnt" => Err(EINVAL),
+            _ => Err(ENOENT),
+        }
+    }
+
+    /// What `path` is: a group directory, a control file (with its mode),
+    /// or nothing.
+    pub fn stat(&self, path: &str) -> Result<(bool, u32), Errno> {
+        if self.lookup(path).is_some() {
+            return Ok((true, 0o555));
+        }
+        let (grp, file) = path
+            .trim_matches('/')
+            .rsplit_once('/')
+            .unwrap_or(("", path));
+        self.lookup(grp).ok_or(ENOENT)?;
+        match file {
+            "memory.usage_in_bytes" => Ok((false, 0o444)),
+            f if FILES.contains(&f) => Ok((false, 0o644)),
             _ => Err(ENOENT),
         }
     }
