@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod coreutils;
+pub mod fuzz;
 pub mod init;
 pub mod sh;
 pub mod signames;
@@ -38,6 +39,7 @@ pub static APPLETS: &[(&str, AppletMain)] = &[
     ("dd", coreutils::dd::main),
     ("id", coreutils::id::main),
     ("mount", coreutils::mount::main),
+    ("fuzz", fuzz::main),
 ];
 
 /// Install ulib's user entry and register [`APPLETS`].
