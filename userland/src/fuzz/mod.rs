@@ -175,7 +175,7 @@ fn make_pool() -> Vec<i32> {
 
 /// Map the arena: RW pages, a read-only page of non-NUL bytes, a PROT_NONE
 /// page, then a hole.
-fn make_arena(rng: &mut Rng) -> Option<(u64, u64)> {
+fn make_arena(rng: &Rng) -> Option<(u64, u64)> {
     let len = ARENA_PAGES * PAGE;
     let a = ulib::mmap(
         0,
@@ -226,9 +226,9 @@ fn child(seed: u64, n: u64, report_w: i32) -> i32 {
     }
     let _ = ulib::signal_ignore(SIGPIPE);
     let _ = ulib::chdir(DIR);
-    let mut rng = Rng::new(seed);
+    let rng = Rng::new(seed);
     let fds = make_pool();
-    let Some((arena, shared)) = make_arena(&mut rng) else {
+    let Some((arena, shared)) = make_arena(&rng) else {
         return 5;
     };
     if fds.is_empty() {
@@ -241,7 +241,7 @@ fn child(seed: u64, n: u64, report_w: i32) -> i32 {
         shared,
     };
     for _ in 0..n {
-        let c = env.call(&mut rng);
+        let c = env.call(&rng);
         report(PRE, &c, 0);
         let r = ulib::syscall6(c.nr, c.args);
         report(POST, &c, r);
