@@ -13,6 +13,7 @@ use kernel::init::main::MIN_MEM_BYTES;
 use std::process::ExitCode;
 
 mod exp;
+mod fuzz;
 mod page_owner_sort;
 mod perf;
 
@@ -73,6 +74,9 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Fuzz the kernel from user space: `usk fuzz syscalls --iterations N --seed S`.
+    #[command(subcommand)]
+    Fuzz(fuzz::FuzzCmd),
     /// perf against a booted kernel: `usk perf list`, `usk perf stat [-a] [-e ev,...] [-r N] -- CMD`.
     #[command(subcommand)]
     Perf(perf::PerfCmd),
@@ -300,6 +304,7 @@ fn main() -> ExitCode {
         },
         Some(Cmd::PageOwnerSort { args }) => tool(page_owner_sort::main(&args)),
         Some(Cmd::Perf(p)) => perf::main(p),
+        Some(Cmd::Fuzz(f)) => fuzz::main(f),
         None => boot_user(cli.machine, Vec::new(), Vec::new()),
     }
 }

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod coreutils;
+pub mod fuzz;
 pub mod init;
 pub mod kmod;
 pub mod sh;
@@ -45,6 +46,7 @@ pub static APPLETS: &[(&str, AppletMain)] = &[
     ("rmmod", kmod::rmmod),
     ("lsmod", kmod::lsmod),
     ("modinfo", kmod::modinfo),
+    ("fuzz", fuzz::main),
 ];
 
 /// Install ulib's user entry and register [`APPLETS`].

@@ -11,8 +11,14 @@
 //! `generic_file_write_iter`); `O_APPEND` writes go to the end under the
 //! inode lock, so concurrent appends never overlap.
 //!
+//! Because the bytes are one dense host buffer, not a sparse page cache,
+//! the largest file (`s_maxbytes`, [`ramfs_maxbytes`]) is the machine's
+//! RAM: a write or truncate past it is `EFBIG` (`generic_write_checks`,
+//! `inode_newsize_ok`), never a host allocation of the offset's size.
+//!
 //! Invariants: a directory's `nlink` is 2 + its subdirectories; `i_size`
-//! equals the data length; data and size change only under `inode_lock`.
+//! equals the data length and never exceeds `ramfs_maxbytes()`; data and
+//! size change only under `inode_lock`.
 
 use super::dcache::Dentry;
 use super::file::{DirContext, File, FileOperations, Kiocb, IOCB_APPEND};
@@ -26,6 +32,12 @@ use uapi::errno::*;
 use uapi::fcntl::*;
 
 pub const RAMFS_MAGIC: u64 = 0x8584_58f6;
+
+/// `s_maxbytes` of ramfs in usk: the machine's RAM (see the module doc).
+pub fn ramfs_maxbytes() -> usize {
+    let bytes = crate::kernel().mm.totalram_pages().saturating_mul(4096);
+    usize::try_from(bytes).unwrap_or(usize::MAX)
+}
 
 pub static RAMFS_FS_TYPE: FileSystemType = FileSystemType {
     name: "ramfs",
@@ -182,7 +194,11 @@ fn ramfs_setattr(dentry: &Arc<Dentry>, attr: &Iattr) -> Result<(), Errno> {
     if let Some(size) = attr.ia_size {
         let d = inode.private::<RamData>().ok_or(EINVAL)?;
         let mut data = d.data.down_write();
-        data.resize(usize::try_from(size).map_err(|_| EFBIG)?, 0);
+        let size_bytes = usize::try_from(size).map_err(|_| EFBIG)?;
+        if size_bytes > ramfs_maxbytes() {
+            return Err(EFBIG);
+        }
+        data.resize(size_bytes, 0);
         let now = current_time();
         inode.meta_mut(|m| {
             m.i_size = size;
@@ -226,7 +242,13 @@ fn ramfs_write_iter(iocb: &mut Kiocb<'_>, from: &mut IovIter<'_>) -> Result<usiz
         iocb.ki_pos = data.len() as i64;
     }
     let pos = usize::try_from(iocb.ki_pos).map_err(|_| EINVAL)?;
-    let count = from.count();
+    // generic_write_checks(): nothing at or past s_maxbytes, and a write
+    // that would cross it is cut short.
+    let max = ramfs_maxbytes();
+    if pos >= max && from.count() > 0 {
+        return Err(EFBIG);
+    }
+    let count = from.count().min(max - pos.min(max));
     let end = pos.checked_add(count).ok_or(EFBIG)?;
     let mut buf = vec![0u8; count];
     let n = from.copy_from_iter(&mut buf);
