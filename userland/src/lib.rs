@@ -10,6 +10,7 @@ pub mod coreutils;
 pub mod init;
 pub mod sh;
 pub mod signames;
+pub mod ubench;
 
 use ulib::rt::AppletMain;
 
@@ -38,6 +39,7 @@ pub static APPLETS: &[(&str, AppletMain)] = &[
     ("dd", coreutils::dd::main),
     ("id", coreutils::id::main),
     ("mount", coreutils::mount::main),
+    ("ubench", ubench::main),
 ];
 
 /// Install ulib's user entry and register [`APPLETS`].
