@@ -376,3 +376,4 @@ pub fn per_iter(d: Duration, iters: u64) -> f64 {
 pub mod rcu;
 #[cfg(feature = "liburcu")]
 pub mod urcu;
+pub mod user;

@@ -12,6 +12,7 @@ pub mod init;
 pub mod kmod;
 pub mod sh;
 pub mod signames;
+pub mod ubench;
 
 use ulib::rt::AppletMain;
 
@@ -47,6 +48,7 @@ pub static APPLETS: &[(&str, AppletMain)] = &[
     ("lsmod", kmod::lsmod),
     ("modinfo", kmod::modinfo),
     ("fuzz", fuzz::main),
+    ("ubench", ubench::main),
 ];
 
 /// Install ulib's user entry and register [`APPLETS`].

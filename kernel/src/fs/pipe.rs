@@ -185,9 +185,26 @@ fn pipe_write(iocb: &mut Kiocb<'_>, from: &mut IovIter<'_>) -> Result<usize, Err
         let fits = if atomic { free >= left } else { free > 0 };
         if fits {
             let n = left.min(free);
-            let mut buf = vec![0u8; n];
-            let c = from.copy_from_iter(&mut buf);
-            ring.extend(&buf[..c]);
+            // Copy from user memory straight into the ring's new tail (no
+            // bounce buffer), then drop what a fault left uncopied.
+            let old = ring.len();
+            ring.resize(old + n, 0);
+            let c = {
+                let (a, b) = ring.as_mut_slices();
+                let (a_new, b_new) = if b.len() >= n {
+                    let bl = b.len();
+                    (&mut a[..0], &mut b[bl - n..])
+                } else {
+                    let (al, k) = (a.len(), n - b.len());
+                    (&mut a[al - k..], b)
+                };
+                let mut c = from.copy_from_iter(a_new);
+                if c == a_new.len() {
+                    c += from.copy_from_iter(b_new);
+                }
+                c
+            };
+            ring.truncate(old + c);
             pipe.len.store(ring.len(), Ordering::Release);
             drop(ring);
             written += c;
