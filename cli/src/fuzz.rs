@@ -13,8 +13,7 @@
 //!
 //! Exit status: 0 clean, 1 a failure, 2 a bad command line.
 
-use hw::ConsoleBackend;
-use kernel::init::kernel::{BootConfig, ExitReason};
+use kernel::init::kernel::ExitReason;
 use std::process::ExitCode;
 
 #[derive(clap::Subcommand, Debug)]
@@ -74,30 +73,16 @@ pub fn oops_lines(dmesg: &str) -> Vec<&str> {
 
 pub fn main(cmd: FuzzCmd) -> ExitCode {
     let FuzzCmd::Syscalls(a) = cmd;
-    userland::install();
     let verbose = if a.verbose { " --verbose" } else { "" };
     let script = format!(
         "fuzz --iterations {} --seed {} --batch {} --stall-ms {}{verbose} || exit 1\n{CHECKS}",
         a.iterations, a.seed, a.batch, a.stall_ms
     );
-    let mut files = userland::initramfs();
-    files.push(("/etc/fuzz.sh".into(), 0o644, script.into_bytes()));
-    let m = a.machine;
-    let cmdline = if m.cmdline.contains("loglevel=") {
-        m.cmdline
-    } else {
-        format!("quiet {}", m.cmdline)
-    };
-    let cfg = BootConfig {
-        cpus: m.cpus,
-        mem_bytes: m.mem,
-        cmdline,
-        tty_console: ConsoleBackend::Host,
-        initramfs: files,
-        init_argv: Some(vec!["/sbin/init".into(), "/etc/fuzz.sh".into()]),
-        strace: m.strace,
-        ..Default::default()
-    };
+    let cfg = crate::user_config(
+        a.machine,
+        vec!["/etc/fuzz.sh".into()],
+        vec![("/etc/fuzz.sh".into(), 0o644, script.into_bytes())],
+    );
     let out = match kernel::init::boot(cfg) {
         Ok(o) => o,
         Err(e) => {

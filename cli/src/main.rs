@@ -195,6 +195,23 @@ fn boot_user(
     init_args: Vec<String>,
     extra: Vec<(String, u32, Vec<u8>)>,
 ) -> ExitCode {
+    match kernel::init::boot(user_config(m, init_args, extra)) {
+        Ok(out) => exit_code(out.exit),
+        Err(e) => {
+            eprintln!("usk: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The boot configuration of a user-space boot: userland's initramfs plus
+/// `extra` files, pid 1 running `/sbin/init ARGS...`, the host terminal
+/// as console, a quiet boot log unless the command line sets `loglevel=`.
+fn user_config(
+    m: MachineArgs,
+    init_args: Vec<String>,
+    extra: Vec<(String, u32, Vec<u8>)>,
+) -> BootConfig {
     userland::install();
     let mut files = userland::initramfs();
     files.extend(extra);
@@ -205,7 +222,7 @@ fn boot_user(
     } else {
         format!("quiet {}", m.cmdline)
     };
-    let cfg = BootConfig {
+    BootConfig {
         cpus: m.cpus,
         mem_bytes: m.mem,
         cmdline,
@@ -214,13 +231,6 @@ fn boot_user(
         init_argv: Some(argv),
         strace: m.strace,
         ..Default::default()
-    };
-    match kernel::init::boot(cfg) {
-        Ok(out) => exit_code(out.exit),
-        Err(e) => {
-            eprintln!("usk: {e}");
-            ExitCode::from(2)
-        }
     }
 }
 

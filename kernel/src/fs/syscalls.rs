@@ -80,56 +80,41 @@ fn sigpipe_on_epipe<T>(r: Result<T, Errno>) -> Result<T, Errno> {
     r
 }
 
-pub fn sys_read(fd: u64, buf: u64, count: u64) -> Result<i64, Errno> {
+/// The scalar read/write family: one user buffer, at the file position
+/// (`pos: None`) or at `pos`.
+fn scalar_rw(fd: u64, buf: u64, count: u64, dest: bool, pos: Option<i64>) -> Result<i64, Errno> {
+    use super::read_write::*;
     let c = caller()?;
     let file = c.files.fget(fd_arg(fd))?;
-    let len = user_len(count)?;
     let mut ub = UBuf::User {
         mem: &*c.mm,
         base: buf,
-        len,
-        dest: true,
+        len: user_len(count)?,
+        dest,
     };
-    super::read_write::vfs_read(&file, &mut ub).map(|n| n as i64)
+    let r = match (dest, pos) {
+        (true, None) => vfs_read(&file, &mut ub),
+        (false, None) => sigpipe_on_epipe(vfs_write(&file, &mut ub)),
+        (true, Some(p)) => vfs_pread(&file, &mut ub, p),
+        (false, Some(p)) => sigpipe_on_epipe(vfs_pwrite(&file, &mut ub, p)),
+    };
+    r.map(|n| n as i64)
+}
+
+pub fn sys_read(fd: u64, buf: u64, count: u64) -> Result<i64, Errno> {
+    scalar_rw(fd, buf, count, true, None)
 }
 
 pub fn sys_write(fd: u64, buf: u64, count: u64) -> Result<i64, Errno> {
-    let c = caller()?;
-    let file = c.files.fget(fd_arg(fd))?;
-    let len = user_len(count)?;
-    let mut ub = UBuf::User {
-        mem: &*c.mm,
-        base: buf,
-        len,
-        dest: false,
-    };
-    sigpipe_on_epipe(super::read_write::vfs_write(&file, &mut ub)).map(|n| n as i64)
+    scalar_rw(fd, buf, count, false, None)
 }
 
 pub fn sys_pread64(fd: u64, buf: u64, count: u64, pos: u64) -> Result<i64, Errno> {
-    let c = caller()?;
-    let file = c.files.fget(fd_arg(fd))?;
-    let len = user_len(count)?;
-    let mut ub = UBuf::User {
-        mem: &*c.mm,
-        base: buf,
-        len,
-        dest: true,
-    };
-    super::read_write::vfs_pread(&file, &mut ub, pos as i64).map(|n| n as i64)
+    scalar_rw(fd, buf, count, true, Some(pos as i64))
 }
 
 pub fn sys_pwrite64(fd: u64, buf: u64, count: u64, pos: u64) -> Result<i64, Errno> {
-    let c = caller()?;
-    let file = c.files.fget(fd_arg(fd))?;
-    let len = user_len(count)?;
-    let mut ub = UBuf::User {
-        mem: &*c.mm,
-        base: buf,
-        len,
-        dest: false,
-    };
-    sigpipe_on_epipe(super::read_write::vfs_pwrite(&file, &mut ub, pos as i64)).map(|n| n as i64)
+    scalar_rw(fd, buf, count, false, Some(pos as i64))
 }
 
 /// `import_iovec()`: the iovec array from user memory.

@@ -8,20 +8,26 @@ use crate::init::kernel::Kernel;
 use uapi::errno::{Errno, EEXIST};
 use uapi::fcntl::{O_CREAT, O_TRUNC, O_WRONLY};
 
-/// Unpack `files` into the root filesystem.
+/// Create the missing directories above `path` (mode 0755).
+fn mkdir_parents(fs: &crate::fs::FsStruct, path: &str) -> Result<(), Errno> {
+    let parts: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+    let mut dir = String::new();
+    for c in &parts[..parts.len().saturating_sub(1)] {
+        dir.push('/');
+        dir.push_str(c);
+        match vfs_mkdir_at(fs, None, &dir, 0o755) {
+            Ok(()) | Err(EEXIST) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Unpack `files` into the root filesystem, then the kernel's modules.
 pub fn populate_rootfs(k: &Kernel, files: &[(String, u32, Vec<u8>)]) -> Result<(), Errno> {
     let fs = k.vfs.init_fs().ok_or(uapi::errno::ENOENT)?;
     for (path, mode, data) in files {
-        let mut dir = String::new();
-        let parts: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
-        for c in &parts[..parts.len().saturating_sub(1)] {
-            dir.push('/');
-            dir.push_str(c);
-            match vfs_mkdir_at(&fs, None, &dir, 0o755) {
-                Ok(()) | Err(EEXIST) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        mkdir_parents(&fs, path)?;
         let f =
             crate::fs::namei::do_filp_open(&fs, None, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)?;
         crate::fs::read_write::kernel_write(&f, data)?;
@@ -33,22 +39,7 @@ pub fn populate_rootfs(k: &Kernel, files: &[(String, u32, Vec<u8>)]) -> Result<(
     // The modules built into this kernel, as files insmod can load.
     for info in crate::kernel::module::MODULE_IMAGES {
         let path = format!("{}/{}.ko", crate::kernel::module::modules_dir(), info.name);
-        let mut dir = String::new();
-        for c in path
-            .split('/')
-            .filter(|c| !c.is_empty())
-            .collect::<Vec<_>>()
-            .split_last()
-            .map(|x| x.1)
-            .unwrap_or(&[])
-        {
-            dir.push('/');
-            dir.push_str(c);
-            match vfs_mkdir_at(&fs, None, &dir, 0o755) {
-                Ok(()) | Err(EEXIST) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        mkdir_parents(&fs, &path)?;
         let f =
             crate::fs::namei::do_filp_open(&fs, None, &path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)?;
         crate::fs::read_write::kernel_write(&f, &crate::kernel::module::module_file_image(info))?;

@@ -444,20 +444,17 @@ pub fn do_sigsuspend(mask: SigSet) -> Result<i64, Errno> {
     *p.saved_sigmask.lock() = Some(p.blocked());
     p.blocked.store(mask & !KERNEL_ONLY_MASK, Ordering::Release);
     recalc_sigpending(&me);
-    while !me.signal_pending() {
-        set_current_state(crate::kernel::sched::task::TASK_INTERRUPTIBLE);
-        if me.signal_pending() {
-            set_current_state(TASK_RUNNING);
-            break;
-        }
-        schedule();
-    }
-    Err(ERESTARTNOHAND)
+    sleep_until_signal(&me)
 }
 
 /// `pause(2)`.
 pub fn sys_pause() -> Result<i64, Errno> {
-    let me = crate::current();
+    sleep_until_signal(&crate::current())
+}
+
+/// Sleep interruptibly until a signal is pending; the call then ends with
+/// ERESTARTNOHAND (EINTR once a handler ran).
+fn sleep_until_signal(me: &Arc<Task>) -> Result<i64, Errno> {
     while !me.signal_pending() {
         set_current_state(crate::kernel::sched::task::TASK_INTERRUPTIBLE);
         if me.signal_pending() {
