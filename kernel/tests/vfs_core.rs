@@ -524,3 +524,22 @@ fn concurrent_namespace_changes_and_shared_positions() {
     assert!(r.4, "an O_APPEND record was torn");
     assert_eq!(r.5, 4 * 50 * 100);
 }
+
+/// A ramfs file cannot grow past the machine's RAM (`s_maxbytes`): a
+/// write at a huge offset is EFBIG instead of a host allocation of that
+/// size (found by the syscall fuzzer), a write crossing the limit is cut
+/// short, and a truncate past it is EFBIG.
+#[test]
+fn ramfs_files_stop_at_maxbytes() {
+    let (r, _) = run(config(1), || {
+        let f = vfs_open("/tmp/big", O_CREAT | O_RDWR, 0o644).unwrap();
+        let max = kernel::fs::ramfs::ramfs_maxbytes() as i64;
+        let far = vfs_pwrite(&f, &mut UBuf::KernelSource(b"x"), 1 << 40).err();
+        let at_max = vfs_pwrite(&f, &mut UBuf::KernelSource(b"x"), max).err();
+        let crossing = vfs_pwrite(&f, &mut UBuf::KernelSource(b"abcd"), max - 2);
+        let path = path_lookupat(&init_fs(), None, "/tmp/big").unwrap();
+        let trunc = do_truncate(&path, max + 1).err();
+        (far, at_max, crossing, trunc)
+    });
+    assert_eq!(r, (Some(EFBIG), Some(EFBIG), Ok(2), Some(EFBIG)));
+}
