@@ -57,6 +57,12 @@ mod rt {
 
     /// fork() whose child runs `f`.
     pub fn fork(f: impl FnOnce() -> i32 + Send + 'static) -> i64 {
+        clone(__NR_fork, [0; 6], f)
+    }
+
+    /// A clone-family call (`nr` fork, vfork or clone with `args`) whose
+    /// child runs `f`.
+    pub fn clone(nr: u64, args: [u64; 6], f: impl FnOnce() -> i32 + Send + 'static) -> i64 {
         let ip = CONT_BASE + NEXT.fetch_add(1, Ordering::Relaxed) * 16;
         CONTS
             .lock()
@@ -64,7 +70,8 @@ mod rt {
             .get_or_insert_with(HashMap::new)
             .insert(ip, Box::new(f));
         let mut regs = PtRegs {
-            nr: __NR_fork,
+            nr,
+            args,
             ip,
             ..Default::default()
         };
@@ -122,6 +129,9 @@ mod rt {
                 .remove(&regs.ip);
             let Some(f) = f else { return false };
             let code = f();
+            if regs.nr == __NR_clone && regs.args[0] & uapi::sched::CLONE_THREAD != 0 {
+                syscall(__NR_exit, &[code as u64]);
+            }
             exit(code)
         }
         let idx = regs.ip.wrapping_sub(APPLET_BASE) / 0x1000;
@@ -244,6 +254,9 @@ fn testinit(args: &[String]) -> i32 {
         Some("orphans") => orphans(),
         Some("oom") => oom(),
         Some("ttin") => ttin(),
+        Some("creds") => creds(),
+        Some("vfork") => vfork(),
+        Some("threads") => threads(),
         _ => Err(99),
     };
     match r {
@@ -503,6 +516,105 @@ fn ttin() -> Result<(), i32> {
     check(wifsignaled(st) && wtermsig(st) == SIGKILL, 111)
 }
 
+/// setuid to a user drops the capabilities: mount, signalling init and
+/// going back to root are refused; RLIMIT_NOFILE caps the fd table.
+fn creds() -> Result<(), i32> {
+    let pid = rt::fork(|| {
+        if rt::syscall(__NR_setuid, &[1000]) != 0 || rt::syscall(__NR_getuid, &[]) != 1000 {
+            return 1;
+        }
+        let (d, t) = (rt::cstr("none"), rt::cstr("/tmp"));
+        if rt::syscall(__NR_mount, &[d, t, rt::cstr("ramfs"), 0, 0]) != EPERM.as_ret() as i64 {
+            return 2;
+        }
+        if rt::syscall(__NR_kill, &[1, SIGTERM as u64]) != EPERM.as_ret() as i64 {
+            return 3;
+        }
+        if rt::syscall(__NR_setuid, &[0]) != EPERM.as_ret() as i64 {
+            return 4;
+        }
+        let lim = rt::mmap(4096);
+        rt::store(lim, &[5u64.to_ne_bytes(), 5u64.to_ne_bytes()].concat());
+        if rt::syscall(__NR_setrlimit, &[7, lim]) != 0 {
+            return 5;
+        }
+        let path = rt::cstr("/dev/null");
+        let mut last = 0;
+        for _ in 0..10 {
+            last = rt::syscall(__NR_openat, &[AT_FDCWD_U, path, 0, 0]);
+            if last < 0 {
+                break;
+            }
+        }
+        if last != EMFILE.as_ret() as i64 {
+            return 6;
+        }
+        0
+    });
+    let (_, st) = rt::wait(pid, 0);
+    check(wifexited(st) && wexitstatus(st) == 0, 120 + wexitstatus(st))
+}
+
+/// vfork: the parent sleeps until the child execs; the child shares its
+/// memory until then.
+fn vfork() -> Result<(), i32> {
+    let flag = rt::mmap(4096);
+    let path = rt::cstr("/bin/echoargs");
+    let argv = rt::mmap(4096);
+    rt::store(
+        argv,
+        &[rt::cstr("echoargs").to_ne_bytes(), 0u64.to_ne_bytes()].concat(),
+    );
+    let pid = rt::clone(__NR_vfork, [0; 6], move || {
+        rt::store(flag, b"v");
+        rt::syscall(__NR_execve, &[path, argv, 0]);
+        99
+    });
+    let mut b = [0u8];
+    rt::load(flag, &mut b);
+    check(&b == b"v", 130)?;
+    let (_, st) = rt::wait(pid, 0);
+    check(wifexited(st) && wexitstatus(st) == 10, 131)
+}
+
+/// A CLONE_THREAD thread shares the address space and the tgid; its exit
+/// clears the CLONE_CHILD_CLEARTID word.
+fn threads() -> Result<(), i32> {
+    use uapi::sched::*;
+    let shared = rt::mmap(4096);
+    let tidword = shared + 8;
+    rt::store(tidword, &u32::MAX.to_ne_bytes());
+    let flags = CLONE_VM
+        | CLONE_FS
+        | CLONE_FILES
+        | CLONE_SIGHAND
+        | CLONE_THREAD
+        | CLONE_CHILD_CLEARTID
+        | CLONE_PARENT_SETTID;
+    let me = rt::syscall(__NR_getpid, &[]);
+    let tid = rt::clone(__NR_clone, [flags, 0, tidword, tidword, 0, 0], move || {
+        let same_tgid = rt::syscall(__NR_getpid, &[]) == me;
+        let own_tid = rt::syscall(__NR_gettid, &[]) != me;
+        rt::store(shared, &[(same_tgid && own_tid) as u8 + 1]);
+        0
+    });
+    check(tid > me, 140)?;
+    // The thread is not a child to wait for; the cleared tid word tells.
+    let mut w = [0u8; 4];
+    for _ in 0..100_000 {
+        rt::load(tidword, &mut w);
+        if u32::from_ne_bytes(w) == 0 {
+            break;
+        }
+        rt::syscall(__NR_sched_yield, &[]);
+    }
+    check(u32::from_ne_bytes(w) == 0, 141)?;
+    let mut b = [0u8];
+    rt::load(shared, &mut b);
+    check(b[0] == 2, 142)?;
+    check(rt::wait(-1, 0).0 == ECHILD.as_ret() as i64, 143)
+}
+
 macro_rules! scenario {
     ($name:ident) => {
         mod $name {
@@ -525,6 +637,9 @@ scenario!(efault);
 scenario!(stop_cont);
 scenario!(orphans);
 scenario!(ttin);
+scenario!(creds);
+scenario!(vfork);
+scenario!(threads);
 
 #[test]
 fn oom_killer_logs_its_victim() {
