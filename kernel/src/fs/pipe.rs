@@ -152,7 +152,8 @@ fn pipe_read(iocb: &mut Kiocb<'_>, to: &mut IovIter<'_>) -> Result<usize, Errno>
             ring.drain(..n);
             pipe.len.store(ring.len(), Ordering::Release);
             drop(ring);
-            pipe.wr_wait.wake_up_poll((POLLOUT | POLLWRNORM) as usize);
+            pipe.wr_wait
+                .wake_up_interruptible_sync_poll((POLLOUT | POLLWRNORM) as usize);
             return Ok(n);
         }
         drop(ring);
@@ -209,7 +210,8 @@ fn pipe_write(iocb: &mut Kiocb<'_>, from: &mut IovIter<'_>) -> Result<usize, Err
             drop(ring);
             written += c;
             if c > 0 {
-                pipe.rd_wait.wake_up_poll((POLLIN | POLLRDNORM) as usize);
+                pipe.rd_wait
+                    .wake_up_interruptible_sync_poll((POLLIN | POLLRDNORM) as usize);
             }
             if c < n {
                 return if written > 0 {

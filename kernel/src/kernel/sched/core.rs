@@ -150,14 +150,25 @@ fn select_task_rq(k: &Kernel, p: &Task) -> usize {
     if mask == 0 {
         return prev.min(n - 1);
     }
-    if mask & (1 << prev) != 0 && k.rqs.per_cpu(prev).is_idle() {
-        return prev;
-    }
-    let this = if crate::kernel::sched::current::in_kernel_thread() {
+    let in_task = crate::kernel::sched::current::in_kernel_thread();
+    let this = if in_task {
         with_current(|t| t.cpu())
     } else {
         0
     };
+    // wake_affine_idle() with WF_SYNC: the waker is about to sleep and runs
+    // alone on its CPU, so the wakee runs there next instead of waking a
+    // halted CPU (a pipe's reader and writer then share one CPU).
+    if in_task
+        && with_current(|t| t.wake_sync.load(Ordering::Relaxed))
+        && mask & (1 << this) != 0
+        && k.rqs.per_cpu(this).nr_running.load(Ordering::Relaxed) <= 1
+    {
+        return this;
+    }
+    if mask & (1 << prev) != 0 && k.rqs.per_cpu(prev).is_idle() {
+        return prev;
+    }
     for i in 0..n {
         let c = (this + i) % n;
         if mask & (1 << c) != 0 && k.rqs.per_cpu(c).is_idle() {

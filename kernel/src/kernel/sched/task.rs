@@ -84,6 +84,9 @@ pub struct Task {
     pub(crate) need_resched: AtomicBool,
     /// TIF_SIGPENDING.
     pub(crate) sigpending: AtomicBool,
+    /// Set while this task wakes others with `WF_SYNC` (it is about to
+    /// sleep): `select_task_rq` may then pick this task's CPU.
+    pub(crate) wake_sync: AtomicBool,
     /// The CPU this task runs on or is queued on.
     pub(crate) cpu: AtomicUsize,
     pub(crate) cpus_allowed: AtomicU64,
@@ -130,6 +133,7 @@ impl Task {
             preempt_count: AtomicU32::new(0),
             need_resched: AtomicBool::new(false),
             sigpending: AtomicBool::new(false),
+            wake_sync: AtomicBool::new(false),
             cpu: AtomicUsize::new(0),
             cpus_allowed: AtomicU64::new(u64::MAX),
             nice: AtomicI32::new(0),

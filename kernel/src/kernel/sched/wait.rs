@@ -258,6 +258,18 @@ impl WaitQueueHead {
     pub fn wake_up_poll(&self, key: usize) {
         self.__wake_up(TASK_NORMAL, 1, key)
     }
+    /// `wake_up_interruptible_sync_poll(wq, key)` (`WF_SYNC`): the waker
+    /// is about to sleep, so the woken task may be placed on the waker's
+    /// CPU (`wake_affine`) — what pipes do in both directions.
+    pub fn wake_up_interruptible_sync_poll(&self, key: usize) {
+        let me = current();
+        let was = me
+            .wake_sync
+            .swap(true, std::sync::atomic::Ordering::Relaxed);
+        self.__wake_up(TASK_INTERRUPTIBLE, 1, key);
+        me.wake_sync
+            .store(was, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// The loop behind every `wait_event*` variant. Returns the jiffies left
