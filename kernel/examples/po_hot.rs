@@ -6,7 +6,7 @@ fn main() {
         ..Default::default()
     })
     .unwrap();
-    let n = 200_000u64;
+    let n = 2_000_000u64;
     let t = std::time::Instant::now();
     for _ in 0..n {
         let p = mm.alloc_pages(GFP_KERNEL, 0).unwrap();
@@ -14,6 +14,19 @@ fn main() {
     }
     println!(
         "page_owner on: {:.1} ns/op",
+        t.elapsed().as_nanos() as f64 / n as f64
+    );
+    if std::env::args().any(|a| a == "--alloc-only") {
+        return;
+    }
+    let t = std::time::Instant::now();
+    let mut ips = [0usize; 22];
+    let mut frames = 0;
+    for _ in 0..n {
+        frames = kernel::lib::stacktrace::stack_trace_save(&mut ips);
+    }
+    println!(
+        "frame-pointer walk: {:.1} ns ({frames} frames)",
         t.elapsed().as_nanos() as f64 / n as f64
     );
     let t = std::time::Instant::now();

@@ -73,20 +73,15 @@ pub struct PageOwner {
 
 /// `save_stack()`: capture and deduplicate the current call chain.
 ///
-/// The common case — a chain seen before — costs one unwind (return
-/// addresses only) and a depot lookup. Only a chain the depot has not seen
+/// The common case — a chain seen before — costs one frame-pointer walk
+/// (`stack_trace_save`) and a depot lookup. Only a chain the depot has not seen
 /// is unwound a second time to learn each frame's function start, which the
 /// printed `function+offset` needs; starts are kept per return address, so
 /// the second unwind's own (different) top frames do not matter.
 #[inline(never)]
 fn save_stack(depot: &StackDepot) -> DepotStackHandle {
     let mut ips = [0usize; PAGE_OWNER_STACK_DEPTH + CAPTURE_SKIP_MAX];
-    let mut n = 0;
-    backtrace::trace(|f| {
-        ips[n] = f.ip() as usize;
-        n += 1;
-        n < ips.len()
-    });
+    let n = crate::lib::stacktrace::stack_trace_save(&mut ips);
     let (handle, new) = depot.save_new(&ips[..n]);
     if new {
         let mut starts = Vec::with_capacity(n + 2);

@@ -1,0 +1,125 @@
+//! `stack_trace_save()`: the return addresses of the current call chain,
+//! by walking frame pointers as x86-64 Linux's `unwind_frame()` does with
+//! `CONFIG_FRAME_POINTER` (usk is built with `-C force-frame-pointers=yes`,
+//! see `.cargo/config.toml`).
+//!
+//! Each frame starts with the caller's saved `rbp` followed by the return
+//! address. The walk starts at this function's own frame and follows the
+//! chain while it stays on this thread's stack: every frame pointer must be
+//! 8-byte aligned, above the current stack pointer, strictly above the
+//! previous one, and below the stack's top (from `pthread_getattr_np`,
+//! cached per thread). A frame without a frame pointer (the prebuilt
+//! standard library) ends the chain there. On other architectures, or
+//! when the stack bounds are unknown, the DWARF unwinder of the
+//! `backtrace` crate is used instead.
+
+use std::cell::Cell;
+
+thread_local! {
+    /// The top (highest address) of this thread's stack, 0 if unknown yet.
+    static STACK_TOP: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The top of the calling thread's stack.
+fn stack_top() -> Option<usize> {
+    let cached = STACK_TOP.with(Cell::get);
+    if cached != 0 {
+        return Some(cached);
+    }
+    // SAFETY: pthread_getattr_np fills an attribute object we own, which
+    // is destroyed before returning; the out-pointers are valid locals.
+    let top = unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return None;
+        }
+        let mut addr: *mut libc::c_void = std::ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        let r = libc::pthread_attr_getstack(&attr, &mut addr, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        if r != 0 {
+            return None;
+        }
+        addr as usize + size
+    };
+    STACK_TOP.with(|c| c.set(top));
+    Some(top)
+}
+
+/// Fill `out` with return addresses, innermost first; returns how many.
+#[inline(never)]
+pub fn stack_trace_save(out: &mut [usize]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(top) = stack_top() {
+        let (mut fp, sp): (usize, usize);
+        // SAFETY: reads two registers, no memory access.
+        unsafe {
+            std::arch::asm!("mov {}, rbp", "mov {}, rsp", out(reg) fp, out(reg) sp,
+                options(nomem, nostack, preserves_flags));
+        }
+        let mut n = 0;
+        while n < out.len() && fp % 8 == 0 && fp >= sp && fp + 16 <= top {
+            // SAFETY: [fp, fp + 16) lies between the stack pointer and the
+            // top of this thread's stack, which is mapped and ours.
+            let (next, ret) = unsafe {
+                (
+                    (fp as *const usize).read(),
+                    ((fp + 8) as *const usize).read(),
+                )
+            };
+            if ret == 0 {
+                break;
+            }
+            out[n] = ret;
+            n += 1;
+            if next <= fp {
+                break;
+            }
+            fp = next;
+        }
+        return n;
+    }
+    let mut n = 0;
+    backtrace::trace(|f| {
+        if n < out.len() {
+            out[n] = f.ip() as usize;
+            n += 1;
+        }
+        n < out.len()
+    });
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[inline(never)]
+    fn leaf(out: &mut [usize]) -> usize {
+        std::hint::black_box(stack_trace_save(out))
+    }
+
+    #[inline(never)]
+    fn middle(out: &mut [usize]) -> usize {
+        std::hint::black_box(leaf(out))
+    }
+
+    /// The walk finds the callers the DWARF unwinder finds, in order.
+    #[test]
+    fn agrees_with_the_unwinder() {
+        let mut fp = [0usize; 8];
+        let n = middle(&mut fp);
+        assert!(n >= 3, "only {n} frames");
+        let mut names = Vec::new();
+        for &ip in &fp[..3] {
+            backtrace::resolve(ip as *mut std::ffi::c_void, |s| {
+                names.push(s.name().map(|n| format!("{n:#}")).unwrap_or_default());
+            });
+        }
+        let joined = names.join(" ");
+        assert!(
+            joined.contains("leaf") && joined.contains("middle"),
+            "{joined}"
+        );
+    }
+}
