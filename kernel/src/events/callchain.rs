@@ -40,13 +40,14 @@ fn machinery_cache() -> &'static RwLock<HashMap<usize, bool>> {
     C.get_or_init(|| RwLock::new(HashMap::new()))
 }
 
-/// Is the function starting at `start` part of the capture path?
-fn is_machinery(start: usize) -> bool {
+/// Is the function starting at `start` (a return address in it: `ip`)
+/// part of the capture path?
+fn is_machinery(ip: usize, start: usize) -> bool {
     if let Some(&m) = machinery_cache().read().get(&start) {
         return m;
     }
     let mut name = String::new();
-    backtrace::resolve(start as *mut std::ffi::c_void, |s| {
+    backtrace::resolve(ip.wrapping_sub(1) as *mut std::ffi::c_void, |s| {
         if let Some(n) = s.name() {
             // the last report is the real function (earlier ones are inlined)
             name = format!("{n:#}");
@@ -56,7 +57,9 @@ fn is_machinery(start: usize) -> bool {
         || name.starts_with("kernel::events::")
         || name.starts_with("<kernel::events::")
         || name.starts_with("kernel::trace::emit")
-        || name.starts_with("kernel::trace::trace_slow");
+        || name.starts_with("kernel::trace::trace_slow")
+        || name == "kernel::trace::trace"
+        || name.starts_with("kernel::trace::trace<");
     machinery_cache().write().insert(start, m);
     m
 }
@@ -76,7 +79,7 @@ pub fn perf_callchain(kernel: bool, user: bool, max: usize) -> Vec<u64> {
     let skip = frames
         .iter()
         .take(CAPTURE_WINDOW)
-        .rposition(|&(_, start)| is_machinery(start))
+        .rposition(|&(ip, start)| is_machinery(ip, start))
         .map_or(0, |i| i + 1);
     let max = max.min(PERF_MAX_STACK_DEPTH);
     let mut kips = Vec::new();

@@ -61,6 +61,7 @@ pub const ATTR_DISABLED: u64 = 1 << 0;
 pub const ATTR_INHERIT: u64 = 1 << 1;
 pub const ATTR_EXCLUDE_USER: u64 = 1 << 4;
 pub const ATTR_EXCLUDE_KERNEL: u64 = 1 << 5;
+pub const ATTR_COMM: u64 = 1 << 9;
 pub const ATTR_FREQ: u64 = 1 << 10;
 pub const ATTR_ENABLE_ON_EXEC: u64 = 1 << 12;
 pub const ATTR_EXCLUDE_CALLCHAIN_KERNEL: u64 = 1 << 21;
@@ -331,6 +332,7 @@ fn check_attr(a: &PerfEventAttr) -> Result<(EventType, Option<SampleConfig>), Er
         } else {
             usize::from(a.sample_max_stack)
         },
+        comm: a.flags & ATTR_COMM != 0,
     });
     if sample.is_some()
         && matches!(

@@ -96,8 +96,9 @@ pub const SAMPLE_SUPPORTED: u64 = PERF_SAMPLE_IP
     | PERF_SAMPLE_PERIOD
     | PERF_SAMPLE_RAW;
 
-/// `PERF_RECORD_LOST`, `PERF_RECORD_SAMPLE`.
+/// `PERF_RECORD_LOST`, `PERF_RECORD_COMM`, `PERF_RECORD_SAMPLE`.
 pub const PERF_RECORD_LOST: u32 = 2;
+pub const PERF_RECORD_COMM: u32 = 3;
 pub const PERF_RECORD_SAMPLE: u32 = 9;
 /// `PERF_RECORD_MISC_KERNEL`.
 pub const PERF_RECORD_MISC_KERNEL: u16 = 1;
@@ -114,12 +115,16 @@ pub struct SampleConfig {
     pub callchain_kernel: bool,
     pub callchain_user: bool,
     pub max_stack: usize,
+    /// `attr.comm`: a `PERF_RECORD_COMM` precedes the first sample of a
+    /// thread and every sample after its name changed (exec).
+    pub comm: bool,
 }
 
 struct SampleBuffer {
     records: VecDeque<Vec<u8>>,
     bytes: usize,
     lost: u64,
+    comms: std::collections::HashMap<i32, [u8; 16]>,
 }
 
 struct Sampler {
@@ -139,6 +144,22 @@ fn record(ty: u32, misc: u16, body: &[u8]) -> Vec<u8> {
 
 /// `perf_prepare_sample()` + `perf_output_sample()` for a tracepoint
 /// record, fields in `PERF_SAMPLE_*` bit order.
+fn tgid_of(r: &Record) -> i32 {
+    crate::kernel::sched::current::with_current(|c| if c.pid == r.pid { c.tgid } else { r.pid })
+}
+
+/// `perf_event_comm_output()`: pid, tid, the NUL-terminated name padded
+/// to 8 bytes.
+fn build_comm(r: &Record) -> Vec<u8> {
+    let mut b = Vec::with_capacity(32);
+    b.extend_from_slice(&tgid_of(r).to_le_bytes());
+    b.extend_from_slice(&r.pid.to_le_bytes());
+    let n = r.comm.iter().position(|&c| c == 0).unwrap_or(15).min(15);
+    b.extend_from_slice(&r.comm[..n]);
+    b.resize(8 + (n + 1).next_multiple_of(8), 0);
+    record(PERF_RECORD_COMM, 0, &b)
+}
+
 fn build_sample(cfg: &SampleConfig, r: &Record) -> Vec<u8> {
     let st = cfg.sample_type;
     let chain = if st & (PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_IP) != 0 {
@@ -160,14 +181,7 @@ fn build_sample(cfg: &SampleConfig, r: &Record) -> Vec<u8> {
         b.extend_from_slice(&ip.to_le_bytes());
     }
     if st & PERF_SAMPLE_TID != 0 {
-        let tgid = crate::kernel::sched::current::with_current(|c| {
-            if c.pid == r.pid {
-                c.tgid
-            } else {
-                r.pid
-            }
-        });
-        b.extend_from_slice(&tgid.to_le_bytes());
+        b.extend_from_slice(&tgid_of(r).to_le_bytes());
         b.extend_from_slice(&r.pid.to_le_bytes());
     }
     if st & PERF_SAMPLE_TIME != 0 {
@@ -280,6 +294,7 @@ impl PerfEvent {
                     records: VecDeque::new(),
                     bytes: 0,
                     lost: 0,
+                    comms: std::collections::HashMap::new(),
                 }),
             });
         }
@@ -343,9 +358,17 @@ impl PerfEvent {
         }
         let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(s) = self.sampler.get() {
-            if n % s.cfg.period == 0 {
+            if n.checked_rem(s.cfg.period) == Some(0) {
                 let rec = build_sample(&s.cfg, r);
                 let mut b = s.buf.lock();
+                if s.cfg.comm && b.comms.get(&r.pid) != Some(&r.comm) {
+                    let c = build_comm(r);
+                    if b.bytes + c.len() <= SAMPLE_BUFFER_BYTES {
+                        b.comms.insert(r.pid, r.comm);
+                        b.bytes += c.len();
+                        b.records.push_back(c);
+                    }
+                }
                 if b.bytes + rec.len() > SAMPLE_BUFFER_BYTES {
                     b.lost += 1;
                 } else {
