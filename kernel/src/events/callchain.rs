@@ -12,6 +12,9 @@
 //! body, the host thread start) is neither and is left out. An event outside
 //! a system call (a kernel thread, an interrupt) has only kernel frames.
 //!
+//! The chain ends at the first address outside the executable image (the
+//! host C library's thread start), which `/proc/kallsyms` does not list.
+//!
 //! The frames of the capture itself (this unwind, the perf probe, the
 //! tracepoint's emit path) are skipped; which functions those are is
 //! decided once per function start by its demangled name and cached.
@@ -86,7 +89,9 @@ pub fn perf_callchain(kernel: bool, user: bool, max: usize) -> Vec<u64> {
     let mut uips = Vec::new();
     let mut in_user = false;
     for &(ip, start) in &frames[skip..] {
-        if ip == 0 {
+        // the end of the stack, or host code outside the image (libc's
+        // thread start) that kallsyms cannot name
+        if ip == 0 || crate::kernel::kallsyms::lookup(ip).is_none() {
             break;
         }
         if in_user {
