@@ -10,6 +10,7 @@ pub mod coreutils;
 pub mod fuzz;
 pub mod init;
 pub mod kmod;
+pub mod perf;
 pub mod sh;
 pub mod signames;
 pub mod ubench;
@@ -49,6 +50,7 @@ pub static APPLETS: &[(&str, AppletMain)] = &[
     ("modinfo", kmod::modinfo),
     ("fuzz", fuzz::main),
     ("ubench", ubench::main),
+    ("perf", perf::main),
 ];
 
 /// Install ulib's user entry and register [`APPLETS`].

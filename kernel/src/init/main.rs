@@ -290,6 +290,7 @@ fn kernel_init() -> i32 {
     crate::current().set_comm("init");
     crate::kernel::rcu::tree::rcu_init(&k);
     crate::kernel::module::modules_init(&k);
+    crate::kernel::kallsyms::kallsyms_init(&k);
     crate::kernel::cgroup::cgroup_init(&k);
     smp_init(&k);
     crate::kernel::softirq::spawn_ksoftirqd(&k);

@@ -5,6 +5,7 @@ pub mod cgroup;
 pub mod exit;
 pub mod fork;
 pub mod irq;
+pub mod kallsyms;
 pub mod kthread;
 pub mod locking;
 pub mod module;

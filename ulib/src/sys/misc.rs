@@ -185,3 +185,29 @@ pub fn delete_module(name: &str, flags: u64) -> Result<()> {
     let s = l.build()?;
     sc(__NR_delete_module, &[s.addr(n), flags]).map(drop)
 }
+
+/// perf_event_open(2): `attr` is a `struct perf_event_attr` image (its
+/// `size` field says how much of it the kernel reads).
+pub fn perf_event_open(attr: &[u8], pid: i32, cpu: i32, group_fd: i32, flags: u64) -> Result<i32> {
+    let s = Scratch::new(attr.len())?;
+    s.put(0, attr);
+    sc(
+        __NR_perf_event_open,
+        &[
+            s.addr(0),
+            pid as i64 as u64,
+            cpu as i64 as u64,
+            group_fd as i64 as u64,
+            flags,
+        ],
+    )
+    .map(|fd| fd as i32)
+}
+
+/// times(2): `[tms_utime, tms_stime, tms_cutime, tms_cstime]` in clock
+/// ticks (`USER_HZ`, 100 a second).
+pub fn times() -> Result<[u64; 4]> {
+    let s = Scratch::new(32)?;
+    sc(__NR_times, &[s.addr(0)])?;
+    Ok([s.get_u64(0), s.get_u64(8), s.get_u64(16), s.get_u64(24)])
+}

@@ -130,6 +130,9 @@ fn dispatch(regs: &mut PtRegs) -> Result<i64, Errno> {
         __NR_init_module => crate::kernel::module::sys_init_module(a[0], a[1], a[2]),
         __NR_finit_module => crate::kernel::module::sys_finit_module(fd(a[0]), a[1], a[2]),
         __NR_delete_module => crate::kernel::module::sys_delete_module(a[0], a[1]),
+        __NR_perf_event_open => {
+            crate::events::core::sys_perf_event_open(a[0], a[1], a[2], a[3], a[4])
+        }
         _ => Err(ENOSYS),
     }
 }

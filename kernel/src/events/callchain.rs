@@ -1,0 +1,128 @@
+//! Call chains of perf samples (kernel/events/callchain.c,
+//! `perf_callchain()` with `PERF_SAMPLE_CALLCHAIN`).
+//!
+//! A chain is Linux's: `PERF_CONTEXT_KERNEL`, the kernel return addresses
+//! innermost first, then `PERF_CONTEXT_USER` and the user ones. usk's user
+//! code runs on the task's host thread, so one host unwind
+//! (`backtrace::trace`, return addresses and function starts only — no
+//! symbolisation on the hot path) sees both: frames up to the syscall entry
+//! (`entry_syscall_64`, the function behind `KERNEL_ENTRY.syscall`) are
+//! kernel frames, the frames from there out to the user runtime's entry
+//! (`UserEntry::enter`) are user frames, and what lies beyond (the task
+//! body, the host thread start) is neither and is left out. An event outside
+//! a system call (a kernel thread, an interrupt) has only kernel frames.
+//!
+//! The chain ends at the first address outside the executable image (the
+//! host C library's thread start), which `/proc/kallsyms` does not list.
+//!
+//! The frames of the capture itself (this unwind, the perf probe, the
+//! tracepoint's emit path) are skipped; which functions those are is
+//! decided once per function start by its demangled name and cached.
+//!
+//! Invariants: at most `PERF_MAX_STACK_DEPTH` addresses plus the context
+//! markers; a marker is only present when frames of its context follow.
+
+use parking_lot::RwLock;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// `PERF_CONTEXT_KERNEL`.
+pub const PERF_CONTEXT_KERNEL: u64 = -128i64 as u64;
+/// `PERF_CONTEXT_USER`.
+pub const PERF_CONTEXT_USER: u64 = -512i64 as u64;
+/// `PERF_CONTEXT_MAX`: chain entries at or above it are context markers.
+pub const PERF_CONTEXT_MAX: u64 = -4095i64 as u64;
+/// `sysctl_perf_event_max_stack`.
+pub const PERF_MAX_STACK_DEPTH: usize = 127;
+
+/// How many innermost frames may belong to the capture machinery.
+const CAPTURE_WINDOW: usize = 16;
+
+fn machinery_cache() -> &'static RwLock<HashMap<usize, bool>> {
+    static C: OnceLock<RwLock<HashMap<usize, bool>>> = OnceLock::new();
+    C.get_or_init(|| RwLock::new(HashMap::new()))
+}
+
+/// Is the function starting at `start` (a return address in it: `ip`)
+/// part of the capture path?
+fn is_machinery(ip: usize, start: usize) -> bool {
+    if let Some(&m) = machinery_cache().read().get(&start) {
+        return m;
+    }
+    let mut name = String::new();
+    backtrace::resolve(ip.wrapping_sub(1) as *mut std::ffi::c_void, |s| {
+        if let Some(n) = s.name() {
+            // the last report is the real function (earlier ones are inlined)
+            name = format!("{n:#}");
+        }
+    });
+    let m = name.starts_with("backtrace::")
+        || name.starts_with("kernel::events::")
+        || name.starts_with("<kernel::events::")
+        || name.starts_with("kernel::trace::emit")
+        || name.starts_with("kernel::trace::trace_slow")
+        || name == "kernel::trace::trace"
+        || name.starts_with("kernel::trace::trace<");
+    machinery_cache().write().insert(start, m);
+    m
+}
+
+/// Capture the current call chain in Linux's layout. `kernel`/`user`
+/// select the contexts (`exclude_callchain_kernel/user`), `max` caps the
+/// number of addresses (`sample_max_stack`).
+#[inline(never)]
+pub fn perf_callchain(kernel: bool, user: bool, max: usize) -> Vec<u64> {
+    let sys_entry = crate::arch::x86::entry::KERNEL_ENTRY.syscall as usize;
+    let user_enter = uapi::abi::user_entry().map(|u| u.enter as usize);
+    let mut frames: Vec<(usize, usize)> = Vec::with_capacity(48);
+    backtrace::trace(|f| {
+        frames.push((f.ip() as usize, f.symbol_address() as usize));
+        frames.len() < PERF_MAX_STACK_DEPTH + CAPTURE_WINDOW
+    });
+    let skip = frames
+        .iter()
+        .take(CAPTURE_WINDOW)
+        .rposition(|&(ip, start)| is_machinery(ip, start))
+        .map_or(0, |i| i + 1);
+    let max = max.min(PERF_MAX_STACK_DEPTH);
+    let mut kips = Vec::new();
+    let mut uips = Vec::new();
+    let mut in_user = false;
+    for &(ip, start) in &frames[skip..] {
+        // the end of the stack, or host code outside the image (libc's
+        // thread start) that kallsyms cannot name
+        if ip == 0 || crate::kernel::kallsyms::lookup(ip).is_none() {
+            break;
+        }
+        if in_user {
+            uips.push(ip as u64);
+            if Some(start) == user_enter {
+                break;
+            }
+        } else {
+            kips.push(ip as u64);
+            if start == sys_entry {
+                in_user = true;
+            }
+        }
+    }
+    // a chain that never reached user code ends where the task body
+    // starts; keep it as the kernel's own chain
+    if !in_user {
+        uips.clear();
+    }
+    let mut out = Vec::with_capacity(kips.len() + uips.len() + 2);
+    let mut room = max;
+    if kernel && !kips.is_empty() {
+        out.push(PERF_CONTEXT_KERNEL);
+        let n = kips.len().min(room);
+        out.extend_from_slice(&kips[..n]);
+        room -= n;
+    }
+    if user && !uips.is_empty() && room > 0 {
+        out.push(PERF_CONTEXT_USER);
+        let n = uips.len().min(room);
+        out.extend_from_slice(&uips[..n]);
+    }
+    out
+}

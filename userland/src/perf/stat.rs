@@ -1,0 +1,233 @@
+//! `perf stat [-a] [-e ev[,ev…]] [-r N] [--] cmd`: counting events around a
+//! command, printed in perf's layout (right-aligned counts, the event
+//! name, rates for software events, `seconds time elapsed`, user and sys).
+//!
+//! Invariant: a counter is enabled only after the command was forked and
+//! before it is released, and disabled after it was reaped.
+
+use super::{attr, online_cpus, parse_events, Child, EventSpec};
+use super::{
+    ATTR_DISABLED, ATTR_INHERIT, PERF_EVENT_IOC_DISABLE, PERF_EVENT_IOC_ENABLE,
+    PERF_FLAG_FD_CLOEXEC,
+};
+use ulib::{ueprintln, uprintln};
+
+struct Run {
+    counts: Vec<u64>,
+    elapsed_ns: u64,
+    user_ticks: u64,
+    sys_ticks: u64,
+    status: i32,
+}
+
+fn is_clock(e: &EventSpec) -> bool {
+    e.ty == super::PERF_TYPE_SOFTWARE && e.config <= 1
+}
+
+fn run_once(evs: &[EventSpec], all: bool, cmd: &[String]) -> Result<Run, String> {
+    let child = Child::start(cmd)?;
+    let cpus = if all { online_cpus() } else { vec![-1] };
+    let mut fds: Vec<Vec<i32>> = Vec::new();
+    for e in evs {
+        let a = attr(e, 0, 0, ATTR_DISABLED | if all { 0 } else { ATTR_INHERIT });
+        let mut v = Vec::new();
+        for &c in &cpus {
+            let pid = if all { -1 } else { child.pid };
+            match ulib::perf_event_open(&a, pid, c, -1, PERF_FLAG_FD_CLOEXEC) {
+                Ok(fd) => v.push(fd),
+                Err(err) => {
+                    let _ = ulib::kill(child.pid, 9);
+                    child.wait();
+                    return Err(format!(
+                        "Error:\nThe sys_perf_event_open() syscall returned with {} ({err}) for event ({}).",
+                        err.0, e.name
+                    ));
+                }
+            }
+        }
+        fds.push(v);
+    }
+    let t0 = super::now_ns();
+    let tm0 = ulib::times().unwrap_or([0; 4]);
+    fds.iter().flatten().for_each(|&fd| {
+        let _ = ulib::ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
+    });
+    child.release();
+    let status = child.wait();
+    fds.iter().flatten().for_each(|&fd| {
+        let _ = ulib::ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
+    });
+    let elapsed_ns = super::now_ns().saturating_sub(t0);
+    let tm1 = ulib::times().unwrap_or([0; 4]);
+    let counts = fds
+        .iter()
+        .map(|v| {
+            v.iter()
+                .map(|&fd| {
+                    let mut b = [0u8; 8];
+                    let n = ulib::read(fd, &mut b).unwrap_or(0);
+                    let _ = ulib::close(fd);
+                    if n == 8 {
+                        u64::from_le_bytes(b)
+                    } else {
+                        0
+                    }
+                })
+                .sum()
+        })
+        .collect();
+    Ok(Run {
+        counts,
+        elapsed_ns,
+        user_ticks: tm1[2].saturating_sub(tm0[2]),
+        sys_ticks: tm1[3].saturating_sub(tm0[3]),
+        status,
+    })
+}
+
+fn mean_and_spread(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    if v.len() < 2 || mean == 0.0 {
+        return (mean, 0.0);
+    }
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    // perf prints the relative standard error of the mean
+    (mean, 100.0 * (var / n).sqrt() / mean)
+}
+
+fn print(evs: &[EventSpec], all: bool, cmd: &[String], runs: &[Run]) {
+    let what = if all {
+        "system wide".to_string()
+    } else {
+        cmd.join(" ")
+    };
+    let reps = if runs.len() > 1 {
+        format!(" ({} runs)", runs.len())
+    } else {
+        String::new()
+    };
+    uprintln!();
+    uprintln!(" Performance counter stats for '{what}'{reps}:");
+    uprintln!();
+    let secs: Vec<f64> = runs.iter().map(|r| r.elapsed_ns as f64 / 1e9).collect();
+    let (elapsed, elapsed_spread) = mean_and_spread(&secs);
+    let spread = |s: f64| {
+        if runs.len() > 1 {
+            format!("  ( +- {s:>5.2}% )")
+        } else {
+            String::new()
+        }
+    };
+    for (i, e) in evs.iter().enumerate() {
+        let (m, s) = mean_and_spread(&runs.iter().map(|r| r.counts[i] as f64).collect::<Vec<_>>());
+        let n = &e.name;
+        if is_clock(e) {
+            let msec = m / 1e6;
+            let cpus = if elapsed > 0.0 {
+                msec / 1e3 / elapsed
+            } else {
+                0.0
+            };
+            uprintln!(
+                "{msec:>18.2} msec {n:<25}#{cpus:>9.3} CPUs utilized          {}",
+                spread(s)
+            );
+        } else if e.ty == super::PERF_TYPE_SOFTWARE {
+            let rate = if elapsed > 0.0 { m / elapsed } else { 0.0 };
+            uprintln!(
+                "{:>18}      {n:<25}#{rate:>9.3} /sec                   {}",
+                m.round() as u64,
+                spread(s)
+            );
+        } else {
+            uprintln!("{:>18}      {n:<51}{}", m.round() as u64, spread(s));
+        }
+    }
+    uprintln!();
+    if runs.len() > 1 {
+        uprintln!(
+            "       {elapsed:.4} +- {:.4} seconds time elapsed  ( +- {elapsed_spread:>5.2}% )",
+            elapsed * elapsed_spread / 100.0
+        );
+    } else {
+        uprintln!("{elapsed:>18.9} seconds time elapsed");
+    }
+    uprintln!();
+    if let Some(r) = runs.last() {
+        uprintln!("{:>18.9} seconds user", r.user_ticks as f64 / 100.0);
+        uprintln!("{:>18.9} seconds sys", r.sys_ticks as f64 / 100.0);
+        uprintln!();
+    }
+}
+
+pub fn main(args: &[String]) -> i32 {
+    let mut all = false;
+    let mut names: Vec<String> = Vec::new();
+    let mut repeat = 1u32;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-a" | "--all-cpus" => all = true,
+            "-e" | "--event" => {
+                i += 1;
+                let Some(v) = args.get(i) else {
+                    ueprintln!("  Error: switch `e' requires a value");
+                    return 129;
+                };
+                names.extend(v.split(',').filter(|s| !s.is_empty()).map(String::from));
+            }
+            "-r" | "--repeat" => {
+                i += 1;
+                match args.get(i).and_then(|v| v.parse::<u32>().ok()) {
+                    Some(n) if n > 0 => repeat = n,
+                    _ => {
+                        ueprintln!("  Error: switch `r' expects a positive number");
+                        return 129;
+                    }
+                }
+            }
+            "--" => {
+                i += 1;
+                break;
+            }
+            s if s.starts_with('-') => {
+                ueprintln!("  Error: unknown switch `{}'", s.trim_start_matches('-'));
+                return 129;
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    let cmd = &args[i..];
+    if cmd.is_empty() {
+        ueprintln!(" Usage: perf stat [<options>] [<command>]");
+        return 129;
+    }
+    if names.is_empty() {
+        names = [
+            "task-clock",
+            "context-switches",
+            "cpu-migrations",
+            "page-faults",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    }
+    let Some(evs) = parse_events(&names) else {
+        return 129;
+    };
+    let mut runs = Vec::new();
+    for _ in 0..repeat {
+        match run_once(&evs, all, cmd) {
+            Ok(r) => runs.push(r),
+            Err(e) => {
+                ueprintln!("{e}");
+                return 1;
+            }
+        }
+    }
+    print(&evs, all, cmd, &runs);
+    runs.last().map_or(0, |r| r.status)
+}
