@@ -15,7 +15,6 @@
 
 use std::cell::RefCell;
 use std::sync::OnceLock;
-use std::time::Instant;
 
 thread_local! {
     static CPU: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
@@ -91,10 +90,19 @@ pub fn current_comm16() -> (i32, i32, [u8; 16]) {
     CURRENT.with(|cur| {
         let cur = cur.borrow();
         if cur.2.is_empty() {
-            let s = format!("swapper/{}", smp_processor_id());
-            for (i, b) in s.bytes().take(15).enumerate() {
-                c[i] = b;
+            // "swapper/N" without a heap allocation.
+            c[..8].copy_from_slice(b"swapper/");
+            let mut digits = [0u8; 7];
+            let (mut cpu, mut k) = (smp_processor_id(), digits.len());
+            loop {
+                k -= 1;
+                digits[k] = b'0' + (cpu % 10) as u8;
+                cpu /= 10;
+                if cpu == 0 || k == 0 {
+                    break;
+                }
             }
+            c[8..8 + digits.len() - k].copy_from_slice(&digits[k..]);
             (0, 0, c)
         } else {
             for (i, b) in cur.2.bytes().take(15).enumerate() {
@@ -110,8 +118,8 @@ pub fn local_clock() -> u64 {
     if in_kernel() {
         return crate::kernel::time::local_clock();
     }
-    static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_nanos() as u64
+    static START: OnceLock<hw::clock::Clock> = OnceLock::new();
+    START.get_or_init(hw::clock::Clock::real).sched_clock()
 }
 
 /// The kernel log ring that printk writes and dmesg reads.

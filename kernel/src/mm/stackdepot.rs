@@ -15,6 +15,7 @@
 
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 /// `depot_stack_handle_t`.
@@ -22,7 +23,7 @@ pub type DepotStackHandle = u32;
 
 #[derive(Default)]
 struct Pool {
-    buckets: HashMap<u64, Vec<DepotStackHandle>>,
+    buckets: HashMap<u64, Vec<DepotStackHandle>, BuildHasherDefault<StackHashHasher>>,
     stacks: Vec<Arc<[usize]>>,
 }
 
@@ -37,6 +38,25 @@ pub struct StackDepot {
 
 /// A fast multiplicative hash of the return addresses (the depot's keys
 /// are not attacker-chosen, so no SipHash is needed; Linux uses jhash2).
+/// The bucket map's keys are already [`hash_stack`] values: hash them to
+/// themselves instead of running SipHash over them again.
+#[derive(Default)]
+struct StackHashHasher(u64);
+
+impl Hasher for StackHashHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | b as u64;
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
 fn hash_stack(entries: &[usize]) -> u64 {
     let mut h: u64 = 0x9e37_79b9_7f4a_7c15 ^ entries.len() as u64;
     for &e in entries {
