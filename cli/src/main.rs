@@ -16,6 +16,7 @@ mod exp;
 mod fuzz;
 mod page_owner_sort;
 mod perf;
+mod trace_pagealloc;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -80,6 +81,10 @@ enum Cmd {
     /// perf against a booted kernel: `usk perf list`, `usk perf stat [-a] [-e ev,...] [-r N] -- CMD`.
     #[command(subcommand)]
     Perf(perf::PerfCmd),
+    /// Trace post-processing: `usk trace pagealloc [--cpus N --mem M] -- CMD`
+    /// (Mel Gorman's page-allocator stress report).
+    #[command(subcommand)]
+    Trace(TraceCmd),
     /// Fold a saved /sys/kernel/debug/page_owner like Linux's
     /// tools/mm/page_owner_sort: `usk page_owner_sort [OPTIONS] <input> <output>`.
     #[command(name = "page_owner_sort", disable_help_flag = true)]
@@ -87,6 +92,13 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum TraceCmd {
+    /// Run CMD with the page-allocator tracepoints on and report which
+    /// processes stress the page allocator (trace-pagealloc-postprocess.pl).
+    Pagealloc(trace_pagealloc::PageallocArgs),
 }
 
 #[derive(Parser, Debug, Clone)]
@@ -314,6 +326,7 @@ fn main() -> ExitCode {
         },
         Some(Cmd::PageOwnerSort { args }) => tool(page_owner_sort::main(&args)),
         Some(Cmd::Perf(p)) => perf::main(p),
+        Some(Cmd::Trace(TraceCmd::Pagealloc(a))) => trace_pagealloc::main(a),
         Some(Cmd::Fuzz(f)) => fuzz::main(f),
         None => boot_user(cli.machine, Vec::new(), Vec::new()),
     }

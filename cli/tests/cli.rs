@@ -76,3 +76,74 @@ fn perf_list_and_stat() {
     assert_eq!(code, 129);
     assert!(err.contains("event syntax error: 'nosuch:event'"));
 }
+
+#[test]
+fn syscall_exec_and_wait_events_fire_in_user_space() {
+    let (code, out, err) = usk(&[
+        "--cpus",
+        "1",
+        "--cmdline",
+        "trace_event=raw_syscalls:*,sched:sched_process_exec,sched:sched_process_wait",
+        "-c",
+        "true; cat /sys/kernel/tracing/trace",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // the shell waits for `true` with wait4(-1, ...): wo_pid is 0
+    assert!(
+        out.lines()
+            .any(|l| l.contains(": sys_enter: NR 61 (ffffffffffffffff, ")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains(": sched_process_wait: comm=sh pid=0 prio=120")),
+        "{out}"
+    );
+    let exec = out
+        .lines()
+        .find(|l| l.contains(": sched_process_exec: filename=/bin/true "))
+        .unwrap_or_else(|| panic!("{out}"));
+    let (task, _) = exec.trim_start().split_once(' ').unwrap();
+    let pid = task.rsplit('-').next().unwrap();
+    assert!(
+        exec.ends_with(&format!("pid={pid} old_pid={pid}")),
+        "{exec}"
+    );
+    // every sys_exit names its call and a return value
+    assert!(out.lines().filter(|l| l.contains(": sys_exit: ")).all(|l| l
+        .split(": sys_exit: NR ")
+        .nth(1)
+        .unwrap()
+        .contains(" = ")));
+}
+
+#[test]
+fn trace_pagealloc_reports_per_process() {
+    let (code, out, err) = usk(&[
+        "trace",
+        "pagealloc",
+        "--cpus",
+        "1",
+        "--",
+        "ls /proc > /dev/null; echo hi",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    let hdr = lines
+        .iter()
+        .position(|l| l.starts_with("Process "))
+        .expect(&out);
+    assert!(lines[hdr + 1].starts_with("details ") && lines[hdr + 2].contains("under lock"));
+    let rows: Vec<&str> = lines[hdr + 3..]
+        .iter()
+        .take_while(|l| !l.is_empty())
+        .copied()
+        .collect();
+    assert!(rows.iter().any(|r| r.starts_with("ls-")), "{out}");
+    let allocs: Vec<u64> = rows
+        .iter()
+        .map(|r| r.split_whitespace().nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert!(allocs.windows(2).all(|w| w[0] >= w[1]), "{out}");
+    assert!(out.contains("\nTotal: "), "{out}");
+}

@@ -256,3 +256,157 @@ fn chrome_trace_json_export() {
         .iter()
         .any(|e| e["ph"] == "B" && e["name"] == "softirq TIMER"));
 }
+
+#[test]
+fn new_event_format_files_describe_their_layout() {
+    let (f, _) = run(config(1), || {
+        (
+            read("events/raw_syscalls/sys_enter/format"),
+            read("events/compaction/mm_compaction_end/format"),
+            read("events/module/module_get/format"),
+            read("events/workqueue/workqueue_activate_work/format"),
+            read("available_events"),
+        )
+    });
+    let fields = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| l.starts_with("\tfield:") && !l.contains("common_"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        fields(&f.0),
+        [
+            "\tfield:long id;\toffset:8;\tsize:8;\tsigned:1;",
+            "\tfield:unsigned long args[6];\toffset:16;\tsize:48;\tsigned:0;"
+        ],
+        "{}",
+        f.0
+    );
+    assert!(f.0.starts_with("name: sys_enter\nID: 31\n"), "{}", f.0);
+    assert!(f.0.ends_with("\nprint fmt: \"NR %ld (%lx, %lx, %lx, %lx, %lx, %lx)\", REC->id, REC->args[0], REC->args[1], REC->args[2], REC->args[3], REC->args[4], REC->args[5]\n"), "{}", f.0);
+    assert_eq!(
+        fields(&f.1)[4..],
+        [
+            "\tfield:bool sync;\toffset:40;\tsize:1;\tsigned:0;",
+            "\tfield:int status;\toffset:44;\tsize:4;\tsigned:1;"
+        ],
+        "{}",
+        f.1
+    );
+    assert_eq!(
+        fields(&f.2),
+        [
+            "\tfield:unsigned long ip;\toffset:8;\tsize:8;\tsigned:0;",
+            "\tfield:int refcnt;\toffset:16;\tsize:4;\tsigned:1;",
+            "\tfield:char name[32];\toffset:20;\tsize:32;\tsigned:0;"
+        ]
+    );
+    assert_eq!(
+        fields(&f.3),
+        [
+            "\tfield:void * work;\toffset:8;\tsize:8;\tsigned:0;",
+            "\tfield:void * function;\toffset:16;\tsize:8;\tsigned:0;"
+        ]
+    );
+    for e in [
+        "raw_syscalls:sys_enter",
+        "raw_syscalls:sys_exit",
+        "sched:sched_process_exec",
+        "sched:sched_process_wait",
+        "compaction:mm_compaction_begin",
+        "compaction:mm_compaction_isolate_migratepages",
+        "compaction:mm_compaction_isolate_freepages",
+        "compaction:mm_compaction_migratepages",
+        "module:module_put",
+    ] {
+        assert!(f.4.lines().any(|l| l == e), "{e}");
+    }
+}
+
+#[test]
+fn compaction_events_fire_with_fields() {
+    let (text, _) = run(config(1), || {
+        write("events/compaction/enable", "1");
+        kernel::kernel().mm.compact_memory();
+        write("tracing_on", "0");
+        read("trace")
+    });
+    let begin = text
+        .lines()
+        .find(|l| l.contains(": mm_compaction_begin: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        begin.contains("zone_start=0x") && begin.ends_with(", mode=sync"),
+        "{begin}"
+    );
+    let end = text
+        .lines()
+        .find(|l| l.contains(": mm_compaction_end: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(end.ends_with(", mode=sync status=complete"), "{end}");
+    assert!(
+        text.lines().any(
+            |l| l.contains(": mm_compaction_isolate_migratepages: range=(0x")
+                && l.contains(" nr_scanned=")
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn module_get_and_put_fire_with_refcnt() {
+    let (text, _) = run(config(1), || {
+        write("set_event", "module:*");
+        kernel::kernel::module::load_module("rcu_demo_fixed", "").unwrap();
+        let m = kernel::kernel().modules.find("rcu_demo_fixed").unwrap();
+        assert!(kernel::kernel::module::try_module_get(&m));
+        kernel::kernel::module::module_put(&m);
+        write("tracing_on", "0");
+        read("trace")
+    });
+    let get = text
+        .lines()
+        .find(|l| l.contains(": module_get: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    // Linux's raw counter: MODULE_REF_BASE + one user
+    assert!(
+        get.contains("module_get: rcu_demo_fixed call_site=0x"),
+        "{get}"
+    );
+    assert!(get.ends_with(" refcnt=2"), "{get}");
+    assert!(
+        get.split("call_site=").nth(1).unwrap() != "0x0 refcnt=2",
+        "{get}"
+    );
+    let put = text
+        .lines()
+        .find(|l| l.contains(": module_put: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(put.ends_with(" refcnt=1"), "{put}");
+}
+
+#[test]
+fn chrome_trace_json_has_syscall_slices() {
+    let mut cfg = config(1);
+    cfg.cmdline = "trace_event=raw_syscalls:*".into();
+    let (_, out) = run(cfg, || {
+        let mut regs = uapi::abi::PtRegs {
+            nr: uapi::unistd::__NR_getpid,
+            ..Default::default()
+        };
+        kernel::arch::x86::syscall_64::do_syscall_64(&mut regs)
+    });
+    let v: serde_json::Value = serde_json::from_str(&out.trace_json).expect("valid JSON");
+    let evs = v["traceEvents"].as_array().expect("traceEvents array");
+    let s = evs
+        .iter()
+        .find(|e| e["name"] == "getpid" && e["ph"] == "X")
+        .unwrap_or_else(|| panic!("{}", out.trace_json));
+    assert_eq!(s["cat"], "raw_syscalls");
+    assert_eq!(s["pid"], 1);
+    assert!(s["dur"].is_number() && s["args"]["ret"].is_number(), "{s}");
+    assert!(evs
+        .iter()
+        .any(|e| e["ph"] == "M" && e["args"]["name"] == "usk tasks"));
+}

@@ -262,6 +262,7 @@ pub fn do_execve(filename: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Errn
             return EFAULT;
         }
     };
+    let old_pid = me.pid;
     de_thread(&me, p);
     *p.mm.lock() = Some(mm);
     crate::arch::x86::entry::set_user_mm(p.mm());
@@ -304,6 +305,12 @@ pub fn do_execve(filename: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Errn
             ..Default::default()
         };
     }
+    // exec_binprm(): the new image is in place.
+    crate::trace::trace(&crate::trace::events::SCHED_PROCESS_EXEC, |w| {
+        w.str(8, 32, &bprm.filename)
+            .i32(40, me.pid)
+            .i32(44, old_pid);
+    });
     unwind(Unwind::Exec)
 }
 

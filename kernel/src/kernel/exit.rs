@@ -270,6 +270,17 @@ pub fn do_wait(pid: i32, options: u32) -> Result<(Pid, i32), Errno> {
     let options = options | WEXITED;
     let me = crate::current();
     let p = task_process(&me).ok_or(ECHILD)?;
+    // The pid waited for (`wo_pid`): a child, a process group, or none
+    // (0) for any child.
+    crate::trace::trace(&crate::trace::events::SCHED_PROCESS_WAIT, |w| {
+        let wo_pid = match pid {
+            -1 => 0,
+            0 => p.signal.pgrp(),
+            n if n < 0 => n.wrapping_neg(),
+            n => n,
+        };
+        w.str(8, 16, &me.comm()).i32(24, wo_pid).i32(28, me.prio());
+    });
     loop {
         match wait_pass(&me, pid, options) {
             WaitResult::Reaped(c, s) | WaitResult::Stopped(c, s) => return Ok((c, s)),

@@ -274,18 +274,47 @@ pub fn delete_module(name: &str, flags: u32) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Linux's `mod->refcnt` starts at `MODULE_REF_BASE` (1) and the
+/// `module_get`/`module_put` events record that raw counter; usk's count
+/// has no base, so the events add it.
+const MODULE_REF_BASE: i64 = 1;
+
+/// `module:module_get` / `module:module_put` with the caller's address.
+#[inline(always)]
+fn trace_module_refcnt(ev: &'static crate::trace::TraceEvent, m: &Module, func: usize, refs: i64) {
+    crate::trace::trace(ev, |w| {
+        w.u64(8, crate::trace::ret_ip(func))
+            .i32(16, (refs + MODULE_REF_BASE) as i32)
+            .str(20, 32, m.info.name);
+    });
+}
+
 /// `try_module_get()`: pin a live module.
+#[inline(never)]
 pub fn try_module_get(m: &Arc<Module>) -> bool {
     if m.state() != ModuleState::Live {
         return false;
     }
-    m.refcnt.fetch_add(1, Ordering::AcqRel);
+    let refs = m.refcnt.fetch_add(1, Ordering::AcqRel) + 1;
+    trace_module_refcnt(
+        &crate::trace::events::MODULE_GET,
+        m,
+        try_module_get as *const () as usize,
+        refs,
+    );
     true
 }
 
 /// `module_put()`.
+#[inline(never)]
 pub fn module_put(m: &Arc<Module>) {
     let old = m.refcnt.fetch_sub(1, Ordering::AcqRel);
+    trace_module_refcnt(
+        &crate::trace::events::MODULE_PUT,
+        m,
+        module_put as *const () as usize,
+        old - 1,
+    );
     crate::WARN_ON!(old <= 0);
 }
 

@@ -337,6 +337,17 @@ fn process_one_work(q: Queued, g: &mut crate::kernel::locking::SpinLockGuard<'_,
     pwq_dec_nr_in_flight(&q.pwq, q.color, Some(g));
 }
 
+/// `workqueue:workqueue_activate_work`: `work` goes on the active list.
+/// Work items are identified by their address, which stands for both the
+/// `work_struct` and its function (as in `workqueue_queue_work`).
+#[inline(always)]
+fn trace_activate_work(work: &WorkStruct) {
+    crate::trace::trace(&crate::trace::events::WORKQUEUE_ACTIVATE_WORK, |w| {
+        let a = Arc::as_ptr(&work.0) as u64;
+        w.u64(8, a).u64(16, a);
+    });
+}
+
 /// A work item left its pool-workqueue: activate an inactive one and do
 /// the flush-colour accounting.
 fn pwq_dec_nr_in_flight(
@@ -347,6 +358,8 @@ fn pwq_dec_nr_in_flight(
     pwq.nr_active.fetch_sub(1, Ordering::AcqRel);
     let next = pwq.inactive.lock().pop_front();
     if let Some(n) = next {
+        // pwq_activate_inactive_work()
+        trace_activate_work(&n.work);
         pwq.nr_active.fetch_add(1, Ordering::AcqRel);
         match pool_guard {
             Some(g) => g.worklist.push_back(n),
@@ -482,6 +495,7 @@ impl Workqueue {
         let pool = &pwq.pool;
         let mut g = pool.lock.lock_irqsave();
         if pwq.nr_active.load(Ordering::Acquire) < self.0.max_active {
+            trace_activate_work(work);
             pwq.nr_active.fetch_add(1, Ordering::AcqRel);
             g.worklist.push_back(q);
             if pool.nr_running.load(Ordering::Acquire) == 0 {

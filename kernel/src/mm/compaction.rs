@@ -15,6 +15,11 @@
 //! isolated is skipped at once (`skip_on_failure`): emptying the rest of it
 //! would only waste free pages.
 //!
+//! Tracepoints (include/trace/events/compaction.h): `mm_compaction_begin`/
+//! `end` around a zone's compaction, `mm_compaction_isolate_migratepages`
+//! per migrate-scanner pass, `mm_compaction_isolate_freepages` per
+//! free-scanner pageblock, `mm_compaction_migratepages` per migration batch.
+//!
 //! Not modelled: deferred compaction, kcompactd, pageblock skip hints,
 //! async/sync-light distinctions beyond `skip_on_failure`.
 //!
@@ -28,6 +33,7 @@ use super::mmzone::{MigrateType, Zone, MAX_ORDER, WMARK_LOW, WMARK_MIN};
 use super::page::{PageFlag, Pfn};
 use super::vmstat::VmEvent;
 use super::Mm;
+use crate::trace::{events as ev, trace};
 use std::sync::atomic::Ordering;
 
 /// `COMPACT_CLUSTER_MAX`.
@@ -42,6 +48,17 @@ pub enum CompactResult {
     Complete,
     /// `COMPACT_SUCCESS`: a suitable free block exists now.
     Success,
+}
+
+impl CompactResult {
+    /// The `enum compact_result` value (`mm_compaction_end`'s status).
+    fn status(self) -> i32 {
+        match self {
+            CompactResult::Skipped => 1,
+            CompactResult::Complete => 5,
+            CompactResult::Success => 8,
+        }
+    }
 }
 
 /// `struct compact_control`.
@@ -101,6 +118,17 @@ impl Mm {
             highest_zoneidx: highest,
         };
         self.drain_zone_pages(z);
+        // compact_memory is MIGRATE_SYNC in Linux; a direct compaction's
+        // first (and here only) pass is async
+        let sync = order < 0;
+        let zone_end = z.zone_end_pfn();
+        trace(&ev::MM_COMPACTION_BEGIN, |w| {
+            w.u64(8, z.zone_start_pfn as u64)
+                .u64(16, cc.migrate_pfn as u64)
+                .u64(24, cc.free_pfn as u64)
+                .u64(32, zone_end as u64)
+                .bool(40, sync);
+        });
         let result = loop {
             if let Some(r) = self.compact_finished(z, &cc) {
                 break r;
@@ -118,6 +146,14 @@ impl Mm {
         }
         self.release_freepages(z, &mut cc);
         self.drain_zone_pages(z);
+        trace(&ev::MM_COMPACTION_END, |w| {
+            w.u64(8, z.zone_start_pfn as u64)
+                .u64(16, cc.migrate_pfn as u64)
+                .u64(24, cc.free_pfn as u64)
+                .u64(32, zone_end as u64)
+                .bool(40, sync)
+                .i32(44, result.status());
+        });
         result
     }
 
@@ -168,6 +204,7 @@ impl Mm {
         let chunk = if cc.order > 0 { 1usize << cc.order } else { pb };
         let mut pfn = start;
         let mut scanned = 0u64;
+        let before = cc.migratepages.len();
         let mut chunk_isolated: Vec<Pfn> = Vec::new();
         let mut chunk_start = pfn & !(chunk - 1);
         while pfn < end {
@@ -214,6 +251,12 @@ impl Mm {
             pfn = head + (1usize << o);
         }
         cc.migratepages.append(&mut chunk_isolated);
+        trace(&ev::MM_COMPACTION_ISOLATE_MIGRATEPAGES, |w| {
+            w.u64(8, start as u64)
+                .u64(16, pfn as u64)
+                .u64(24, scanned)
+                .u64(32, (cc.migratepages.len() - before) as u64);
+        });
         cc.migrate_pfn = pfn.max(start + 1).min(end.max(start + 1));
         if cc.migrate_pfn < end && cc.migratepages.len() < COMPACT_CLUSTER_MAX {
             cc.migrate_pfn = end;
@@ -250,7 +293,9 @@ impl Mm {
                 && self.suitable_migration_target(z, block.max(z.zone_start_pfn))
             {
                 let mut fa = z.lock_zone();
-                let mut pfn = block.max(z.zone_start_pfn);
+                let block_start = block.max(z.zone_start_pfn);
+                let (scanned0, isolated0) = (scanned, isolated);
+                let mut pfn = block_start;
                 while pfn < block_end {
                     scanned += 1;
                     let p = &self.mem_map[pfn];
@@ -271,6 +316,14 @@ impl Mm {
                         pfn += 1;
                     }
                 }
+                drop(fa);
+                // isolate_freepages_block()
+                trace(&ev::MM_COMPACTION_ISOLATE_FREEPAGES, |w| {
+                    w.u64(8, block_start as u64)
+                        .u64(16, pfn as u64)
+                        .u64(24, scanned - scanned0)
+                        .u64(32, isolated - isolated0);
+                });
             }
             if block < pb || block <= z.zone_start_pfn {
                 cc.free_pfn = 0;
@@ -345,6 +398,9 @@ impl Mm {
                 }
             }
         }
+        trace(&ev::MM_COMPACTION_MIGRATEPAGES, |w| {
+            w.u64(8, ok).u64(16, pages.len() as u64 - ok);
+        });
         self.events.count_ev(VmEvent::PGMIGRATE_SUCCESS, ok);
         self.events.count_ev(VmEvent::PGMIGRATE_FAIL, fail);
     }

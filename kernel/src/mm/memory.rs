@@ -325,8 +325,11 @@ impl MmStruct {
 
     /// `zap_page_range()`: unmaps `[start, end)` of `vma`, dropping every
     /// page's mapping and reference. Caller holds `mmap_lock` for writing.
+    /// The references of one page table's pages go in one batch
+    /// (`mmu_gather` → `release_pages()`), after its PTEs are cleared.
     pub(crate) fn zap_page_range(&self, sys: &Mm, vma: &Vma, start: u64, end: u64) {
         let shmem = vma.vm_file.is_some();
+        let mut gather: Vec<Pfn> = Vec::new();
         self.for_each_pte_table(sys, start, end, |pt, base, lo, hi| {
             for idx in lo..hi {
                 let pte = read_entry(sys, pt, idx);
@@ -337,8 +340,10 @@ impl MmStruct {
                 let pfn = pte_pfn(pte);
                 let addr = base + (((idx - lo) as u64) << PAGE_SHIFT);
                 self.page_remove_rmap(sys, pfn, shmem, addr);
-                sys.put_page(pfn);
+                gather.push(pfn);
             }
+            sys.release_pages(&gather);
+            gather.clear();
         });
     }
 

@@ -1181,6 +1181,41 @@ impl Mm {
         self.__free_pages(head, order);
     }
 
+    /// `release_pages()` + `free_unref_page_list()`: drop one reference
+    /// to each page (the `mmu_gather` batch of an unmap); the order-0
+    /// pages whose last reference goes are prepared (`mm_page_free`) and
+    /// then committed to the per-CPU lists one by one, each announced by
+    /// `mm_page_free_batched`. Compound pages take the ordinary path.
+    pub fn release_pages(&self, pfns: &[Pfn]) {
+        let mut batch: Vec<Pfn> = Vec::with_capacity(pfns.len());
+        for &pfn in pfns {
+            if pfn >= self.mem_map.len() {
+                self.warn(&format!("release_pages: bad pfn {pfn:#x}"));
+                continue;
+            }
+            let head = self.compound_head(pfn);
+            let order = self.compound_order(head);
+            if order > 0 || head != pfn {
+                self.__free_pages(head, order);
+                continue;
+            }
+            let p = &self.mem_map[pfn];
+            if p.test(PageFlag::Buddy) || p.page_ref_count() <= 0 {
+                self.bad_page(pfn, "nonzero _refcount");
+                continue;
+            }
+            if p._refcount.fetch_sub(1, Ordering::AcqRel) == 1 && self.free_pages_prepare(pfn, 0) {
+                batch.push(pfn);
+            }
+        }
+        for pfn in batch {
+            trace(&ev::MM_PAGE_FREE_BATCHED, |w| {
+                w.u64(8, pfn as u64);
+            });
+            self.free_unref_page(pfn);
+        }
+    }
+
     /// `alloc_pages()`: on the current CPU's node.
     pub fn alloc_pages(&self, gfp: Gfp, order: u32) -> Option<Pfn> {
         self.__alloc_pages(gfp, order, self.numa_node_id())

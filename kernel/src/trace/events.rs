@@ -1,10 +1,21 @@
 //! The events usk emits, with Linux's systems, names, fields and print
-//! formats (include/trace/events/{sched,irq,timer,workqueue,module,rcu,kmem}.h).
+//! formats (include/trace/events/{sched,irq,timer,workqueue,module,rcu,kmem,
+//! signal,syscalls,compaction}.h).
 //! Variable-length strings (`__string` in Linux) are fixed `char[32]` here;
 //! everything else has Linux's types and order.
 
 use super::{Field, FieldType as T, Record, TraceEvent};
 use std::sync::atomic::AtomicU32;
+
+/// A field type by name; `UnsignedLongArray6` is `unsigned long x[6]`.
+macro_rules! field_type {
+    (UnsignedLongArray6) => {
+        T::UnsignedLongArray(6)
+    };
+    ($t:ident) => {
+        T::$t
+    };
+}
 
 macro_rules! event {
     ($id:expr, $sys:literal, $name:literal, [$($f:literal : $t:ident @ $o:literal),*], $fmt:expr, $out:expr) => {
@@ -12,7 +23,7 @@ macro_rules! event {
             system: $sys,
             name: $name,
             id: $id,
-            fields: &[$(Field { name: $f, ty: T::$t, offset: $o }),*],
+            fields: &[$(Field { name: $f, ty: field_type!($t), offset: $o }),*],
             print_fmt: $fmt,
             output: $out,
             key: AtomicU32::new(0),
@@ -165,9 +176,16 @@ pub static KMEM_CACHE_FREE: TraceEvent = event!(21, "kmem", "kmem_cache_free",
     |r| format!("call_site={:#x} ptr={:016x} name={}", r.u64(8), r.u64(16), r.str(24, 32)));
 
 pub static MM_PAGE_ALLOC: TraceEvent = event!(22, "kmem", "mm_page_alloc",
-    ["pfn": U64 @ 8, "order": UnsignedInt @ 16, "gfp_flags": U64 @ 24, "migratetype": Int @ 32],
-    "\"page=%p pfn=0x%lx order=%d migratetype=%d gfp_flags=%s\", REC->pfn != -1UL ? (((struct page *)vmemmap_base) + (REC->pfn)) : ((void *)0), REC->pfn != -1UL ? REC->pfn : 0, REC->order, REC->migratetype, show_gfp_flags(REC->gfp_flags)",
-    |r| format!("page={:016x} pfn={:#x} order={} migratetype={} gfp_flags={:#x}", 0xffff_ea00_0000_0000u64 + r.u64(8) * 64, r.u64(8), r.u32(16), r.i32(32), r.u64(24)));
+["pfn": U64 @ 8, "order": UnsignedInt @ 16, "gfp_flags": U64 @ 24, "migratetype": Int @ 32],
+"\"page=%p pfn=0x%lx order=%d migratetype=%d gfp_flags=%s\", REC->pfn != -1UL ? (((struct page *)vmemmap_base) + (REC->pfn)) : ((void *)0), REC->pfn != -1UL ? REC->pfn : 0, REC->order, REC->migratetype, show_gfp_flags(REC->gfp_flags)",
+|r| {
+    // A failed allocation has pfn -1: NULL page, pfn 0 (the print fmt's `REC->pfn != -1UL ?`).
+    let (page, pfn) = match r.u64(8) {
+        u64::MAX => (0, 0),
+        pfn => (0xffff_ea00_0000_0000u64.wrapping_add(pfn.wrapping_mul(64)), pfn),
+    };
+    format!("page={page:016x} pfn={pfn:#x} order={} migratetype={} gfp_flags={:#x}", r.u32(16), r.i32(32), r.u64(24))
+});
 
 pub static MM_PAGE_FREE: TraceEvent = event!(23, "kmem", "mm_page_free",
     ["pfn": U64 @ 8, "order": UnsignedInt @ 16],
@@ -194,6 +212,108 @@ pub static MM_PAGE_ALLOC_EXTFRAG: TraceEvent = event!(27, "kmem", "mm_page_alloc
     "\"page=%p pfn=0x%lx alloc_order=%d fallback_order=%d pageblock_order=%d alloc_migratetype=%d fallback_migratetype=%d fragmenting=%d change_ownership=%d\", (((struct page *)vmemmap_base) + (REC->pfn)), REC->pfn, REC->alloc_order, REC->fallback_order, 9, REC->alloc_migratetype, REC->fallback_migratetype, REC->fallback_order < 9, REC->change_ownership",
     |r| format!("page={:016x} pfn={:#x} alloc_order={} fallback_order={} pageblock_order=9 alloc_migratetype={} fallback_migratetype={} fragmenting={} change_ownership={}",
         0xffff_ea00_0000_0000u64 + r.u64(8) * 64, r.u64(8), r.i32(16), r.i32(20), r.i32(24), r.i32(28), (r.i32(20) < 9) as u8, r.i32(32)));
+
+pub static SYS_ENTER: TraceEvent = event!(31, "raw_syscalls", "sys_enter",
+    ["id": Long @ 8, "args": UnsignedLongArray6 @ 16],
+    "\"NR %ld (%lx, %lx, %lx, %lx, %lx, %lx)\", REC->id, REC->args[0], REC->args[1], REC->args[2], REC->args[3], REC->args[4], REC->args[5]",
+    |r| format!("NR {} ({:x}, {:x}, {:x}, {:x}, {:x}, {:x})", r.i64(8), r.u64(16), r.u64(24), r.u64(32), r.u64(40), r.u64(48), r.u64(56)));
+
+pub static SYS_EXIT: TraceEvent = event!(32, "raw_syscalls", "sys_exit",
+    ["id": Long @ 8, "ret": Long @ 16],
+    "\"NR %ld = %ld\", REC->id, REC->ret",
+    |r| format!("NR {} = {}", r.i64(8), r.i64(16)));
+
+pub static SCHED_PROCESS_EXEC: TraceEvent = event!(33, "sched", "sched_process_exec",
+    ["filename": Name32 @ 8, "pid": PidT @ 40, "old_pid": PidT @ 44],
+    "\"filename=%s pid=%d old_pid=%d\", __get_str(filename), REC->pid, REC->old_pid",
+    |r| format!("filename={} pid={} old_pid={}", r.str(8, 32), r.i32(40), r.i32(44)));
+
+pub static SCHED_PROCESS_WAIT: TraceEvent = event!(34, "sched", "sched_process_wait",
+    ["comm": Comm @ 8, "pid": PidT @ 24, "prio": Int @ 28],
+    "\"comm=%s pid=%d prio=%d\", REC->comm, REC->pid, REC->prio",
+    |r| format!("comm={} pid={} prio={}", r.str(8, 16), r.i32(24), r.i32(28)));
+
+fn compaction_mode(r: &Record) -> &'static str {
+    if r.bool(40) {
+        "sync"
+    } else {
+        "async"
+    }
+}
+
+/// `enum compact_result` names (include/linux/compaction.h order).
+pub const COMPACT_RESULT_NAMES: [&str; 9] = [
+    "not_suitable_zone",
+    "skipped",
+    "deferred",
+    "no_suitable_page",
+    "continue",
+    "complete",
+    "partial_skipped",
+    "contended",
+    "success",
+];
+
+pub static MM_COMPACTION_BEGIN: TraceEvent = event!(35, "compaction", "mm_compaction_begin",
+    ["zone_start": UnsignedLong @ 8, "migrate_pfn": UnsignedLong @ 16, "free_pfn": UnsignedLong @ 24, "zone_end": UnsignedLong @ 32, "sync": Bool @ 40],
+    "\"zone_start=0x%lx migrate_pfn=0x%lx free_pfn=0x%lx zone_end=0x%lx, mode=%s\", REC->zone_start, REC->migrate_pfn, REC->free_pfn, REC->zone_end, REC->sync ? \"sync\" : \"async\"",
+    |r| format!("zone_start=0x{:x} migrate_pfn=0x{:x} free_pfn=0x{:x} zone_end=0x{:x}, mode={}", r.u64(8), r.u64(16), r.u64(24), r.u64(32), compaction_mode(r)));
+
+pub static MM_COMPACTION_END: TraceEvent = event!(36, "compaction", "mm_compaction_end",
+    ["zone_start": UnsignedLong @ 8, "migrate_pfn": UnsignedLong @ 16, "free_pfn": UnsignedLong @ 24, "zone_end": UnsignedLong @ 32, "sync": Bool @ 40, "status": Int @ 44],
+    "\"zone_start=0x%lx migrate_pfn=0x%lx free_pfn=0x%lx zone_end=0x%lx, mode=%s status=%s\", REC->zone_start, REC->migrate_pfn, REC->free_pfn, REC->zone_end, REC->sync ? \"sync\" : \"async\", __print_symbolic(REC->status, { 1, \"skipped\" }, { 2, \"deferred\" }, { 4, \"continue\" }, { 8, \"success\" }, { 6, \"partial_skipped\" }, { 5, \"complete\" }, { 3, \"no_suitable_page\" }, { 0, \"not_suitable_zone\" }, { 7, \"contended\" })",
+    |r| format!("zone_start=0x{:x} migrate_pfn=0x{:x} free_pfn=0x{:x} zone_end=0x{:x}, mode={} status={}", r.u64(8), r.u64(16), r.u64(24), r.u64(32), compaction_mode(r),
+        COMPACT_RESULT_NAMES.get(r.i32(44) as usize).copied().unwrap_or("?")));
+
+const COMPACTION_ISOLATE_FMT: &str = "\"range=(0x%lx ~ 0x%lx) nr_scanned=%lu nr_taken=%lu\", REC->start_pfn, REC->end_pfn, REC->nr_scanned, REC->nr_taken";
+
+fn compaction_isolate_out(r: &Record) -> String {
+    format!(
+        "range=(0x{:x} ~ 0x{:x}) nr_scanned={} nr_taken={}",
+        r.u64(8),
+        r.u64(16),
+        r.u64(24),
+        r.u64(32)
+    )
+}
+
+pub static MM_COMPACTION_ISOLATE_MIGRATEPAGES: TraceEvent = event!(37, "compaction", "mm_compaction_isolate_migratepages",
+    ["start_pfn": UnsignedLong @ 8, "end_pfn": UnsignedLong @ 16, "nr_scanned": UnsignedLong @ 24, "nr_taken": UnsignedLong @ 32],
+    COMPACTION_ISOLATE_FMT, compaction_isolate_out);
+
+pub static MM_COMPACTION_ISOLATE_FREEPAGES: TraceEvent = event!(38, "compaction", "mm_compaction_isolate_freepages",
+    ["start_pfn": UnsignedLong @ 8, "end_pfn": UnsignedLong @ 16, "nr_scanned": UnsignedLong @ 24, "nr_taken": UnsignedLong @ 32],
+    COMPACTION_ISOLATE_FMT, compaction_isolate_out);
+
+pub static MM_COMPACTION_MIGRATEPAGES: TraceEvent = event!(39, "compaction", "mm_compaction_migratepages",
+    ["nr_migrated": UnsignedLong @ 8, "nr_failed": UnsignedLong @ 16],
+    "\"nr_migrated=%lu nr_failed=%lu\", REC->nr_migrated, REC->nr_failed",
+    |r| format!("nr_migrated={} nr_failed={}", r.u64(8), r.u64(16)));
+
+const MODULE_REFCNT_FMT: &str =
+    "\"%s call_site=%ps refcnt=%d\", __get_str(name), (void *)REC->ip, REC->refcnt";
+
+fn module_refcnt_out(r: &Record) -> String {
+    format!(
+        "{} call_site={:#x} refcnt={}",
+        r.str(20, 32),
+        r.u64(8),
+        r.i32(16)
+    )
+}
+
+pub static MODULE_GET: TraceEvent = event!(40, "module", "module_get",
+    ["ip": UnsignedLong @ 8, "refcnt": Int @ 16, "name": Name32 @ 20],
+    MODULE_REFCNT_FMT, module_refcnt_out);
+
+pub static MODULE_PUT: TraceEvent = event!(41, "module", "module_put",
+    ["ip": UnsignedLong @ 8, "refcnt": Int @ 16, "name": Name32 @ 20],
+    MODULE_REFCNT_FMT, module_refcnt_out);
+
+pub static WORKQUEUE_ACTIVATE_WORK: TraceEvent = event!(42, "workqueue", "workqueue_activate_work",
+    ["work": Ptr @ 8, "function": Ptr @ 16],
+    "\"work struct %p function=%ps \", REC->work, REC->function",
+    |r| format!("work struct {:016x} function={:#x} ", r.u64(8), r.u64(16)));
 
 /// Every event, indexed by id.
 pub static ALL: &[&TraceEvent] = &[
@@ -228,6 +348,18 @@ pub static ALL: &[&TraceEvent] = &[
     &SCHED_PROCESS_FORK,
     &SIGNAL_GENERATE,
     &SIGNAL_DELIVER,
+    &SYS_ENTER,
+    &SYS_EXIT,
+    &SCHED_PROCESS_EXEC,
+    &SCHED_PROCESS_WAIT,
+    &MM_COMPACTION_BEGIN,
+    &MM_COMPACTION_END,
+    &MM_COMPACTION_ISOLATE_MIGRATEPAGES,
+    &MM_COMPACTION_ISOLATE_FREEPAGES,
+    &MM_COMPACTION_MIGRATEPAGES,
+    &MODULE_GET,
+    &MODULE_PUT,
+    &WORKQUEUE_ACTIVATE_WORK,
 ];
 
 #[cfg(test)]

@@ -140,6 +140,10 @@ impl Parser<'_> {
             "common_flags" => FieldRef::CommonFlags,
             n => {
                 let f = self.ev.fields.iter().find(|f| f.name == n).ok_or(EINVAL)?;
+                // Linux's filters take no array fields either.
+                if matches!(f.ty, FieldType::UnsignedLongArray(_)) {
+                    return Err(EINVAL);
+                }
                 FieldRef::Event {
                     offset: f.offset,
                     ty: f.ty,
@@ -237,7 +241,12 @@ fn eval(n: &Node, r: &Record) -> bool {
                     FieldType::Name32 => Val::Str(r.str(*offset, 32)),
                     FieldType::Int | FieldType::PidT => Val::Num(r.i32(*offset) as i64),
                     FieldType::UnsignedInt => Val::Num(r.u32(*offset) as i64),
-                    FieldType::Long | FieldType::U64 => Val::Num(r.i64(*offset)),
+                    FieldType::Long | FieldType::U64 | FieldType::UnsignedLong | FieldType::Ptr => {
+                        Val::Num(r.i64(*offset))
+                    }
+                    FieldType::Bool => Val::Num(r.bool(*offset) as i64),
+                    // rejected by the parser
+                    FieldType::UnsignedLongArray(_) => return false,
                 },
             };
             match (cur, val) {

@@ -40,6 +40,13 @@ pub enum FieldType {
     UnsignedInt,
     Long,
     U64,
+    UnsignedLong,
+    /// `void *`.
+    Ptr,
+    /// `bool` (one byte).
+    Bool,
+    /// `unsigned long name[N]` (Linux's `__array`; not filterable).
+    UnsignedLongArray(usize),
 }
 
 impl FieldType {
@@ -47,8 +54,10 @@ impl FieldType {
         match self {
             FieldType::Comm => 16,
             FieldType::Name32 => 32,
+            FieldType::Bool => 1,
             FieldType::Int | FieldType::PidT | FieldType::UnsignedInt => 4,
-            FieldType::Long | FieldType::U64 => 8,
+            FieldType::Long | FieldType::U64 | FieldType::UnsignedLong | FieldType::Ptr => 8,
+            FieldType::UnsignedLongArray(n) => 8 * n,
         }
     }
 
@@ -65,6 +74,10 @@ impl FieldType {
             FieldType::UnsignedInt => format!("unsigned int {name}"),
             FieldType::Long => format!("long {name}"),
             FieldType::U64 => format!("u64 {name}"),
+            FieldType::UnsignedLong => format!("unsigned long {name}"),
+            FieldType::Ptr => format!("void * {name}"),
+            FieldType::Bool => format!("bool {name}"),
+            FieldType::UnsignedLongArray(n) => format!("unsigned long {name}[{n}]"),
         }
     }
 }
@@ -136,6 +149,9 @@ impl Record {
     pub fn u64(&self, off: usize) -> u64 {
         u64::from_le_bytes(self.at(off, 8).try_into().expect("8 bytes"))
     }
+    pub fn bool(&self, off: usize) -> bool {
+        self.at(off, 1)[0] != 0
+    }
     pub fn str(&self, off: usize, len: usize) -> String {
         let b = self.at(off, len);
         let end = b.iter().position(|&c| c == 0).unwrap_or(len);
@@ -168,6 +184,9 @@ impl RecordWriter {
     }
     pub fn u64(&mut self, off: usize, v: u64) -> &mut Self {
         self.put(off, &v.to_le_bytes())
+    }
+    pub fn bool(&mut self, off: usize, v: bool) -> &mut Self {
+        self.put(off, &[v as u8])
     }
     /// A NUL-padded string of at most `len - 1` bytes.
     pub fn str(&mut self, off: usize, len: usize, s: &str) -> &mut Self {
@@ -388,6 +407,25 @@ impl Tracing {
             .map(|(_, c)| c.load(Ordering::Relaxed))
             .sum()
     }
+}
+
+/// `_RET_IP_` of the function starting at `func` (its address, e.g.
+/// `try_module_get as usize`): the return address into its caller, found
+/// by unwinding to `func`'s frame. Only for the slow path of an enabled
+/// event; 0 if `func` is not on the stack.
+#[cold]
+pub fn ret_ip(func: usize) -> u64 {
+    let mut found = false;
+    let mut ip = 0u64;
+    backtrace::trace(|f| {
+        if found {
+            ip = f.ip() as u64;
+            return false;
+        }
+        found = f.symbol_address() as usize == func;
+        true
+    });
+    ip
 }
 
 /// Emit `ev` if it is on in this kernel: `fill` writes the fields.

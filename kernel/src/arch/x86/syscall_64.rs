@@ -16,7 +16,17 @@ use uapi::signal::{KernelSigaction, SigSet};
 use uapi::unistd::*;
 
 /// Dispatch one system call; the return value is what rax gets.
+///
+/// `raw_syscalls:sys_enter` fires before the handler and `sys_exit` after
+/// it (Linux's `syscall_trace_enter`/`syscall_exit_work`); calls that never
+/// return here (exit, exit_group, a successful execve) have no `sys_exit`.
 pub fn do_syscall_64(regs: &mut PtRegs) -> i64 {
+    crate::trace::trace(&crate::trace::events::SYS_ENTER, |w| {
+        w.i64(8, regs.nr as i64);
+        for (i, a) in regs.args.iter().enumerate() {
+            w.u64(16 + 8 * i, *a);
+        }
+    });
     let strace = crate::kernel().strace_enabled();
     let entry = strace.then(|| super::strace::format_entry(regs));
     let r = match dispatch(regs) {
@@ -26,6 +36,9 @@ pub fn do_syscall_64(regs: &mut PtRegs) -> i64 {
     if let Some(e) = entry {
         super::strace::log(regs, e, r);
     }
+    crate::trace::trace(&crate::trace::events::SYS_EXIT, |w| {
+        w.i64(8, regs.nr as i64).i64(16, r);
+    });
     r
 }
 
