@@ -13,6 +13,7 @@ use kernel::init::main::MIN_MEM_BYTES;
 use std::process::ExitCode;
 
 mod exp;
+mod flamegraph;
 mod fuzz;
 mod page_owner_sort;
 mod perf;

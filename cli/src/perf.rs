@@ -17,6 +17,9 @@ pub enum PerfCmd {
     List,
     /// Count events while a command runs: `usk perf stat [-a] [-e ev,...] [-r N] -- sleep 1`.
     Stat(StatArgs),
+    /// Record call chains of a shell command inside usk and draw a flame
+    /// graph: `usk perf flamegraph -o out.svg [-e ev] -- ls /proc`.
+    Flamegraph(crate::flamegraph::FlamegraphArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -45,6 +48,7 @@ pub fn main(cmd: PerfCmd) -> ExitCode {
     match cmd {
         PerfCmd::List => list(),
         PerfCmd::Stat(a) => stat(a),
+        PerfCmd::Flamegraph(a) => crate::flamegraph::main(a),
     }
 }
 

@@ -147,3 +147,33 @@ fn trace_pagealloc_reports_per_process() {
     assert!(allocs.windows(2).all(|w| w[0] >= w[1]), "{out}");
     assert!(out.contains("\nTotal: "), "{out}");
 }
+
+#[test]
+fn perf_flamegraph_writes_an_svg_of_recorded_chains() {
+    let dir = std::env::temp_dir().join(format!("usk-flame-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (svg, folded) = (dir.join("f.svg"), dir.join("f.folded"));
+    let (code, _, err) = usk(&[
+        "perf",
+        "flamegraph",
+        "-o",
+        svg.to_str().unwrap(),
+        "--folded",
+        folded.to_str().unwrap(),
+        "--",
+        "ls",
+        "/proc",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let f = std::fs::read_to_string(&folded).unwrap();
+    // ls's own frames, then the page fault into the allocator.
+    assert!(
+        f.lines().any(|l| l.starts_with("ls;")
+            && l.contains("do_user_addr_fault_[k]")
+            && l.contains("__alloc_pages_[k]")),
+        "{f}"
+    );
+    let s = std::fs::read_to_string(&svg).unwrap();
+    assert!(s.starts_with("<?xml") && s.contains("__alloc_pages"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -111,7 +111,7 @@ perf script -i /tmp/p.data\n");
         samples
             .iter()
             .any(|s| s.contains(" entry_syscall_64 ([kernel.kallsyms])\n")
-                && s.contains(" execve (perf)")),
+                && (s.contains(" execve (perf)") || s.contains(" execve_inner (perf)"))),
         "{script}"
     );
 }

@@ -5,9 +5,10 @@
 //! innermost first, then `PERF_CONTEXT_USER` and the user ones. usk's user
 //! code runs on the task's host thread, so one host unwind
 //! (`backtrace::trace`, return addresses and function starts only — no
-//! symbolisation on the hot path) sees both: frames up to the syscall entry
-//! (`entry_syscall_64`, the function behind `KERNEL_ENTRY.syscall`) are
-//! kernel frames, the frames from there out to the user runtime's entry
+//! symbolisation on the hot path) sees both: frames up to a kernel entry
+//! (`entry_syscall_64` behind `KERNEL_ENTRY.syscall`, or the MMU's
+//! `user_load`/`user_store`, where a user access page-faults) are kernel
+//! frames, the frames from there out to the user runtime's entry
 //! (`UserEntry::enter`) are user frames, and what lies beyond (the task
 //! body, the host thread start) is neither and is left out. An event outside
 //! a system call (a kernel thread, an interrupt) has only kernel frames.
@@ -56,13 +57,25 @@ fn is_machinery(ip: usize, start: usize) -> bool {
             name = format!("{n:#}");
         }
     });
+    // Full paths where the debug info has linkage names, the bare names
+    // that line-tables-only debug info gives otherwise; closures inside
+    // the emit path count too (they only matter in the leading run).
+    let bare = name.rsplit("::").next().unwrap_or(&name);
     let m = name.starts_with("backtrace::")
         || name.starts_with("kernel::events::")
         || name.starts_with("<kernel::events::")
         || name.starts_with("kernel::trace::emit")
         || name.starts_with("kernel::trace::trace_slow")
         || name == "kernel::trace::trace"
-        || name.starts_with("kernel::trace::trace<");
+        || name.starts_with("kernel::trace::trace<")
+        || name.starts_with("trace<")
+        || name.starts_with("trace_slow")
+        || name.starts_with("{closure")
+        || matches!(
+            bare,
+            "trace" | "perf_callchain" | "perf_tp_event" | "perf_swevent_event"
+        )
+        || bare.starts_with("perf_sw");
     machinery_cache().write().insert(start, m);
     m
 }
@@ -72,18 +85,20 @@ fn is_machinery(ip: usize, start: usize) -> bool {
 /// number of addresses (`sample_max_stack`).
 #[inline(never)]
 pub fn perf_callchain(kernel: bool, user: bool, max: usize) -> Vec<u64> {
-    let sys_entry = crate::arch::x86::entry::KERNEL_ENTRY.syscall as usize;
+    let ke = &crate::arch::x86::entry::KERNEL_ENTRY;
+    let entries = [ke.syscall as usize, ke.load as usize, ke.store as usize];
     let user_enter = uapi::abi::user_entry().map(|u| u.enter as usize);
     let mut frames: Vec<(usize, usize)> = Vec::with_capacity(48);
     backtrace::trace(|f| {
         frames.push((f.ip() as usize, f.symbol_address() as usize));
         frames.len() < PERF_MAX_STACK_DEPTH + CAPTURE_WINDOW
     });
+    // The leading run of capture frames (unwinder, probe, emit path).
     let skip = frames
         .iter()
         .take(CAPTURE_WINDOW)
-        .rposition(|&(ip, start)| is_machinery(ip, start))
-        .map_or(0, |i| i + 1);
+        .take_while(|&&(ip, start)| is_machinery(ip, start))
+        .count();
     let max = max.min(PERF_MAX_STACK_DEPTH);
     let mut kips = Vec::new();
     let mut uips = Vec::new();
@@ -101,7 +116,7 @@ pub fn perf_callchain(kernel: bool, user: bool, max: usize) -> Vec<u64> {
             }
         } else {
             kips.push(ip as u64);
-            if start == sys_entry {
+            if entries.contains(&start) {
                 in_user = true;
             }
         }
