@@ -80,12 +80,7 @@ pub fn current() -> (i32, i32, String) {
 pub fn current_comm16() -> (i32, i32, [u8; 16]) {
     let mut c = [0u8; 16];
     if in_kernel() {
-        return crate::kernel::sched::current::with_current(|t| {
-            for (i, b) in t.comm().bytes().take(15).enumerate() {
-                c[i] = b;
-            }
-            (t.pid, t.tgid, c)
-        });
+        return crate::kernel::sched::current::with_current(|t| (t.pid, t.tgid, t.comm_bytes()));
     }
     CURRENT.with(|cur| {
         let cur = cur.borrow();

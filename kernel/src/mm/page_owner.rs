@@ -80,9 +80,23 @@ pub struct PageOwner {
 /// the second unwind's own (different) top frames do not matter.
 #[inline(never)]
 fn save_stack(depot: &StackDepot) -> DepotStackHandle {
-    let mut ips = [0usize; PAGE_OWNER_STACK_DEPTH + CAPTURE_SKIP_MAX];
+    const DEPTH: usize = PAGE_OWNER_STACK_DEPTH + CAPTURE_SKIP_MAX;
+    thread_local! {
+        /// The last chain this thread saved: (depot, length, chain, handle).
+        /// A loop allocating from one place repeats its chain, and then
+        /// the depot's lock is not touched at all.
+        static LAST: std::cell::Cell<(u64, usize, [usize; DEPTH], DepotStackHandle)> =
+            const { std::cell::Cell::new((0, 0, [0; DEPTH], 0)) };
+    }
+    let mut ips = [0usize; DEPTH];
     let n = crate::lib::stacktrace::stack_trace_save(&mut ips);
+    let key = depot.id;
+    let (d, len, last, h) = LAST.with(|l| l.get());
+    if d == key && len == n && last[..n] == ips[..n] && h != 0 {
+        return h;
+    }
     let (handle, new) = depot.save_new(&ips[..n]);
+    LAST.with(|l| l.set((key, n, ips, handle)));
     if new {
         let mut starts = Vec::with_capacity(n + 2);
         backtrace::trace(|f| {

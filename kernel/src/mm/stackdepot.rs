@@ -28,12 +28,25 @@ struct Pool {
 }
 
 /// The depot.
-#[derive(Default)]
 pub struct StackDepot {
+    /// Unique per depot in this process (keys per-thread caches of handles).
+    pub id: u64,
     pool: RwLock<Pool>,
     /// Function start of every return address seen in a stored stack.
     starts: Mutex<HashMap<usize, usize>>,
     symbols: Mutex<HashMap<usize, Option<String>>>,
+}
+
+impl Default for StackDepot {
+    fn default() -> Self {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        StackDepot {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            pool: RwLock::default(),
+            starts: Mutex::default(),
+            symbols: Mutex::default(),
+        }
+    }
 }
 
 /// A fast multiplicative hash of the return addresses (the depot's keys

@@ -157,6 +157,16 @@ impl Task {
         self.comm.lock().clone()
     }
 
+    /// `get_task_comm()` into a `TASK_COMM_LEN` buffer, NUL-padded, without
+    /// allocating (page_owner records it on every allocation).
+    pub fn comm_bytes(&self) -> [u8; 16] {
+        let mut c = [0u8; 16];
+        let name = self.comm.lock();
+        let n = name.len().min(15);
+        c[..n].copy_from_slice(&name.as_bytes()[..n]);
+        c
+    }
+
     /// `set_task_comm()`: names are cut to TASK_COMM_LEN - 1 = 15 bytes.
     pub fn set_comm(&self, name: &str) {
         *self.comm.lock() = truncate_comm(name);
