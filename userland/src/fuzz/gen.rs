@@ -145,6 +145,15 @@ pub enum Kind {
     Resource,
     Rlimit,
     CloneFlags,
+    /// A `struct perf_event_attr` (136 bytes): mostly plausible types,
+    /// sizes and configs, with random bits and tails.
+    PerfAttr,
+    /// A CPU number for perf_event_open: -1, small, or out of range.
+    Cpu,
+    /// perf_event_open's flags: 0 or PERF_FLAG_FD_CLOEXEC mostly.
+    PerfFlags,
+    /// perf_event_open's group_fd: -1 mostly, else a descriptor.
+    GroupFd,
     Any,
 }
 
@@ -242,6 +251,11 @@ pub fn table() -> &'static [(u64, u32, &'static [Kind])] {
         (__NR_gettimeofday, 2, &[Ptr, Ptr]),
         (__NR_times, 2, &[Ptr]),
         (__NR_syslog, 2, &[Int, Ptr, Len]),
+        (
+            __NR_perf_event_open,
+            3,
+            &[PerfAttr, Pid, Cpu, GroupFd, PerfFlags],
+        ),
         (__NR_set_tid_address, 2, &[Ptr]),
     ]
 }
@@ -644,6 +658,50 @@ impl Env {
                 1 => 17 | (rng.next() & 0x0000_3f00),
                 _ => rng.next() & 0xffff_ffff,
             },
+            PerfAttr if rng.one_in(2) => {
+                // A valid counting or sampling event on this task.
+                let ty = rng.pick(&[1u64, 2]);
+                let mut w = [0u64; 17];
+                w[0] = ty | rng.pick(&[136u64, 112, 128]) << 32;
+                w[1] = if ty == 1 {
+                    rng.below(10)
+                } else {
+                    rng.below(64)
+                };
+                w[2] = rng.pick(&[0, 0, 1, 10]);
+                w[3] = rng.pick(&[0, 0x1 | 0x2 | 0x4, 0x1 | 0x20 | 0x400]);
+                w[5] = rng.pick(&[0, 1, 2, 3]);
+                self.words(rng, slot, &w)
+            }
+            PerfAttr => {
+                let ty = rng.pick(&[0u64, 1, 1, 2, 2, 2, 7, rng.next() & 0xffff_ffff]);
+                let size = rng.pick(&[136u64, 136, 128, 112, 64, 0, 4096, rng.below(512)]);
+                let config = match ty {
+                    1 => rng.below(12),
+                    2 => rng.below(64),
+                    _ => rng.next(),
+                };
+                let mut w = [0u64; 17];
+                w[0] = ty | size << 32;
+                w[1] = config;
+                w[2] = rng.pick(&[0, 1, 100, 1 << 63, rng.next()]);
+                w[3] = rng.pick(&[
+                    0,
+                    0x1 | 0x2 | 0x4 | 0x8 | 0x20,
+                    0x1 | 0x20 | 0x400,
+                    rng.next() & 0x7ff,
+                ]);
+                w[4] = rng.below(16);
+                w[5] = rng.pick(&[0, 1, 2, 3, rng.next() & 0xffff]);
+                if rng.one_in(6) {
+                    w[16] = rng.next();
+                }
+                self.words(rng, slot, &w)
+            }
+            Cpu => rng.pick(&[u64::MAX, u64::MAX, 0, 1, 3, 64, 1 << 31, rng.next()]),
+            PerfFlags => rng.pick(&[0, 0, 0, 8, rng.next()]),
+            GroupFd if rng.one_in(4) => self.fd(rng),
+            GroupFd => u64::MAX,
         }
     }
 
