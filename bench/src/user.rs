@@ -67,6 +67,21 @@ fn parse_ns(out: &[u8], what: &str, n: u64) -> Option<u64> {
 /// Run `ubench WHAT N` as init of a fresh usk; the time its loop took.
 /// Panics (with the console and the kernel log) if the run fails.
 pub fn usk_ubench(what: &str, n: u64) -> Duration {
+    run_usk(
+        vec!["/bin/ubench".into(), what.into(), n.to_string()],
+        what,
+        n,
+    )
+}
+
+/// Run `PREFIX ubench WHAT N` (e.g. under `perf stat ... --`) through the
+/// shell as init; the time ubench's own loop took.
+pub fn usk_ubench_under(prefix: &str, what: &str, n: u64) -> Duration {
+    let cmd = format!("{prefix} ubench {what} {n}");
+    run_usk(vec!["/sbin/init".into(), "-c".into(), cmd], what, n)
+}
+
+fn run_usk(init_argv: Vec<String>, what: &str, n: u64) -> Duration {
     userland::install();
     let console = MemoryConsole::new();
     let cfg = BootConfig {
@@ -76,7 +91,7 @@ pub fn usk_ubench(what: &str, n: u64) -> Duration {
         console: Console::Silent,
         tty_console: ConsoleBackend::Memory(console.clone()),
         initramfs: userland::initramfs(),
-        init_argv: Some(vec!["/bin/ubench".into(), what.into(), n.to_string()]),
+        init_argv: Some(init_argv),
         ..Default::default()
     };
     let out = kernel::init::boot(cfg).expect("valid boot config");

@@ -350,7 +350,9 @@ impl Tracing {
     }
 
     fn push(&self, cpu: usize, r: Record) {
-        let b = Arc::clone(&self.buffers.read());
+        // The buffers are replaced only by a resize (buffer_size_kb), which
+        // waits for this read guard.
+        let b = self.buffers.read();
         let q = b.per_cpu(cpu);
         self.written.per_cpu(cpu).fetch_add(1, Ordering::Relaxed);
         if self.overwrite.load(Ordering::Relaxed) {
@@ -458,7 +460,7 @@ fn emit(k: &Kernel, ev: &'static TraceEvent, fill: impl FnOnce(&mut RecordWriter
         (
             c.pid,
             c.cpu(),
-            c.comm(),
+            c.comm_bytes(),
             c.preempt_count(),
             c.need_resched.load(Ordering::Relaxed),
         )
@@ -477,17 +479,15 @@ fn emit(k: &Kernel, ev: &'static TraceEvent, fill: impl FnOnce(&mut RecordWriter
     if pc & crate::kernel::preempt::SOFTIRQ_OFFSET != 0 {
         flags |= 8;
     }
-    let mut c16 = [0u8; 16];
-    let cb = comm.as_bytes();
-    c16[..cb.len().min(15)].copy_from_slice(&cb[..cb.len().min(15)]);
     let rec = Record {
-        ts: k.clock.now_ns(),
+        // trace_clock_local(): sched_clock, as Linux's default trace clock.
+        ts: k.clock.sched_clock(),
         event: ev.id,
         flags,
         preempt: (pc & crate::kernel::preempt::PREEMPT_MASK) as u8,
         pid,
         cpu: cpu as u16,
-        comm: c16,
+        comm,
         data: w.data,
     };
     if probed {
@@ -500,9 +500,10 @@ fn emit(k: &Kernel, ev: &'static TraceEvent, fill: impl FnOnce(&mut RecordWriter
         return;
     }
     // filter_check_discard()
-    let f = t.filters[ev.id as usize].read().clone();
-    if f.is_some_and(|f| !f.matches(&rec)) {
-        return;
+    if let Some(f) = &*t.filters[ev.id as usize].read() {
+        if !f.matches(&rec) {
+            return;
+        }
     }
     t.push(cpu, rec);
 }

@@ -90,10 +90,39 @@ pub(crate) fn parse_event(name: &str) -> Option<EventSpec> {
     })
 }
 
-/// Resolve `-e` lists, printing perf's error for a bad one.
+/// `system:*` and `*:event` globs (a `*` matching a whole part), expanded
+/// against tracefs' `available_events` as perf does; `None` if `name` is
+/// not a glob.
+fn expand_glob(name: &str) -> Option<Vec<String>> {
+    let (sys, ev) = name.split_once(':')?;
+    if sys != "*" && ev != "*" {
+        return None;
+    }
+    let list = ulib::read_file("/sys/kernel/tracing/available_events").ok()?;
+    Some(
+        String::from_utf8_lossy(&list)
+            .lines()
+            .filter(|l| {
+                l.split_once(':')
+                    .is_some_and(|(s, e)| (sys == "*" || s == sys) && (ev == "*" || e == ev))
+            })
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// Resolve `-e` lists (with `sys:*` globs), printing perf's error for a
+/// bad one.
 pub(crate) fn parse_events(names: &[String]) -> Option<Vec<EventSpec>> {
     let mut v = Vec::new();
+    let mut expanded = Vec::new();
     for n in names {
+        match expand_glob(n) {
+            Some(all) if !all.is_empty() => expanded.extend(all),
+            _ => expanded.push(n.clone()),
+        }
+    }
+    for n in &expanded {
         match parse_event(n) {
             Some(e) => v.push(e),
             None => {

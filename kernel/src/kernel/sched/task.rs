@@ -75,7 +75,10 @@ pub struct Task {
     /// The thread group (process) id: the pid of the group leader.
     pub tgid: Pid,
     pub ppid: AtomicI32,
-    comm: Mutex<String>,
+    /// `comm[TASK_COMM_LEN]`: NUL-padded, in two words so that readers
+    /// (tracepoints, page_owner) copy it without a lock, as Linux's
+    /// tracepoints `memcpy` it; a reader racing `set_comm` may see a mix.
+    comm: [AtomicU64; 2],
     pub(crate) state: AtomicU32,
     pub(crate) flags: AtomicU32,
     /// thread_info.preempt_count: only the task's own thread changes it.
@@ -127,7 +130,7 @@ impl Task {
             pid,
             tgid,
             ppid: AtomicI32::new(0),
-            comm: Mutex::new(truncate_comm(comm)),
+            comm: comm_words(comm),
             state: AtomicU32::new(TASK_NEW),
             flags: AtomicU32::new(flags),
             preempt_count: AtomicU32::new(0),
@@ -154,22 +157,25 @@ impl Task {
     }
 
     pub fn comm(&self) -> String {
-        self.comm.lock().clone()
+        let b = self.comm_bytes();
+        let n = b.iter().position(|&c| c == 0).unwrap_or(16);
+        String::from_utf8_lossy(&b[..n]).into_owned()
     }
 
     /// `get_task_comm()` into a `TASK_COMM_LEN` buffer, NUL-padded, without
     /// allocating (page_owner records it on every allocation).
     pub fn comm_bytes(&self) -> [u8; 16] {
         let mut c = [0u8; 16];
-        let name = self.comm.lock();
-        let n = name.len().min(15);
-        c[..n].copy_from_slice(&name.as_bytes()[..n]);
+        c[..8].copy_from_slice(&self.comm[0].load(Ordering::Relaxed).to_ne_bytes());
+        c[8..].copy_from_slice(&self.comm[1].load(Ordering::Relaxed).to_ne_bytes());
         c
     }
 
     /// `set_task_comm()`: names are cut to TASK_COMM_LEN - 1 = 15 bytes.
     pub fn set_comm(&self, name: &str) {
-        *self.comm.lock() = truncate_comm(name);
+        let w = comm_words(name);
+        self.comm[0].store(w[0].load(Ordering::Relaxed), Ordering::Relaxed);
+        self.comm[1].store(w[1].load(Ordering::Relaxed), Ordering::Relaxed);
     }
 
     pub fn state(&self) -> u32 {
@@ -312,12 +318,19 @@ impl Task {
     }
 }
 
-fn truncate_comm(s: &str) -> String {
-    let mut end = s.len().min(15);
-    while !s.is_char_boundary(end) {
+/// `name` cut to TASK_COMM_LEN - 1 = 15 bytes (at a character boundary)
+/// and NUL-padded, as two words.
+fn comm_words(name: &str) -> [AtomicU64; 2] {
+    let mut end = name.len().min(15);
+    while !name.is_char_boundary(end) {
         end -= 1;
     }
-    s[..end].to_string()
+    let mut b = [0u8; 16];
+    b[..end].copy_from_slice(&name.as_bytes()[..end]);
+    [
+        AtomicU64::new(u64::from_ne_bytes(b[..8].try_into().expect("8 bytes"))),
+        AtomicU64::new(u64::from_ne_bytes(b[8..].try_into().expect("8 bytes"))),
+    ]
 }
 
 impl std::fmt::Debug for Task {
