@@ -3,59 +3,14 @@
 //! `perf script` round trips (call chains from the tracepoint's kernel
 //! function out through the syscall entry into the applet).
 
-use hw::ConsoleBackend;
-use kernel::init::kernel::{BootConfig, ExitReason};
-use kernel::kernel::printk::Console;
-use std::sync::Mutex;
+mod common;
 
-/// One boot at a time keeps the 2-core CI machine responsive.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-struct Run {
-    status: i32,
-    output: String,
-}
-
-fn usk(script: &str) -> Run {
-    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    userland::install();
-    let console = hw::console::MemoryConsole::new();
-    let mut files = userland::initramfs();
-    files.push(("/tmp/t.sh".into(), 0o755, script.as_bytes().to_vec()));
-    let cfg = BootConfig {
-        cpus: 2,
-        mem_bytes: 64 << 20,
-        console: Console::Silent,
-        tty_console: ConsoleBackend::Memory(console.clone()),
-        initramfs: files,
-        init_argv: Some(vec!["/sbin/init".into(), "/tmp/t.sh".into()]),
-        ..Default::default()
-    };
-    let out = kernel::init::boot(cfg).expect("boot");
-    assert_eq!(out.threads_leaked, 0);
-    assert_eq!(
-        out.user_pages_at_exit,
-        Some(0),
-        "user pages leaked\n{}",
-        out.dmesg
-    );
-    for bad in ["BUG:", "Oops", "WARNING:", "kernel BUG"] {
-        assert!(!out.dmesg.contains(bad), "{bad} in dmesg:\n{}", out.dmesg);
-    }
-    let status = match out.exit {
-        ExitReason::PowerOff(c) => c,
-        ExitReason::Panic(m) => panic!("kernel panic: {m}\n{}", out.dmesg),
-    };
-    Run {
-        status,
-        output: String::from_utf8_lossy(&console.output()).replace("\r\n", "\n"),
-    }
-}
+use common::usk;
 
 #[test]
 fn stat_counts_process_exits_exactly() {
     let r = usk("perf stat -e sched:sched_process_exit,sched:sched_process_fork -- sh -c '/bin/true; /bin/true; /bin/true; /bin/true' 2>&1\n");
-    assert_eq!(r.status, 0, "{}", r.output);
+    assert_eq!(r.status, 0, "{}\n{}", r.output, r.dmesg);
     let count = |ev: &str| -> u64 {
         let l = r
             .output

@@ -202,32 +202,8 @@ fn function_sizes() -> &'static HashMap<usize, usize> {
 }
 
 fn load_function_sizes() -> Option<HashMap<usize, usize>> {
-    use object::{Object, ObjectSegment, ObjectSymbol, SymbolKind};
-    let exe_path = std::fs::read_link("/proc/self/exe").ok()?;
-    let exe = std::fs::read(&exe_path).ok()?;
-    let file = object::File::parse(&*exe).ok()?;
-    // load bias: the executable's first mapping (file offset 0) starts at
-    // the page of its lowest segment plus the bias
-    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
-    let start = maps.lines().find_map(|l| {
-        let f: Vec<&str> = l.split_whitespace().collect();
-        if f.len() >= 6
-            && f[2].trim_start_matches('0').is_empty()
-            && std::path::Path::new(f[5]) == exe_path
-        {
-            usize::from_str_radix(f[0].split('-').next()?, 16).ok()
-        } else {
-            None
-        }
-    })?;
-    let lowest = file.segments().map(|s| s.address()).min()? as usize & !0xfff;
-    let bias = start.checked_sub(lowest)?;
-    Some(
-        file.symbols()
-            .filter(|s| s.kind() == SymbolKind::Text && s.size() > 0)
-            .map(|s| (s.address() as usize + bias, s.size() as usize))
-            .collect(),
-    )
+    let syms = crate::kernel::kallsyms::symbols();
+    (!syms.is_empty()).then(|| syms.iter().map(|k| (k.addr, k.size)).collect())
 }
 
 fn is_capture_frame(name: &str) -> bool {
