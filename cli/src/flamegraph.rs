@@ -31,13 +31,9 @@ pub struct FlamegraphArgs {
     cmd: Vec<String>,
 }
 
-/// `'…'` quoting for the shell inside usk.
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
 /// The perf script text of `cmd` recorded with `event`, from a fresh boot.
 fn record_and_script(a: &FlamegraphArgs) -> Result<String, String> {
+    let quote = crate::perf::quote;
     let cmd: Vec<String> = a.cmd.iter().map(|c| quote(c)).collect();
     let script = format!(
         "perf record -g -e {} -o /tmp/flame.data -- sh -c {} >/dev/null 2>&1 && perf script -i /tmp/flame.data",

@@ -79,7 +79,8 @@ enum Cmd {
     /// Fuzz the kernel from user space: `usk fuzz syscalls --iterations N --seed S`.
     #[command(subcommand)]
     Fuzz(fuzz::FuzzCmd),
-    /// perf against a booted kernel: `usk perf list`, `usk perf stat [-a] [-e ev,...] [-r N] -- CMD`.
+    /// perf inside a booted usk: `usk perf list`, `usk perf stat [-a] [-e ev,...] [-r N] -- CMD`,
+    /// `usk perf flamegraph -o out.svg -- CMD`.
     #[command(subcommand)]
     Perf(perf::PerfCmd),
     /// Trace post-processing: `usk trace pagealloc [--cpus N --mem M] -- CMD`
@@ -326,7 +327,7 @@ fn main() -> ExitCode {
             }
         },
         Some(Cmd::PageOwnerSort { args }) => tool(page_owner_sort::main(&args)),
-        Some(Cmd::Perf(p)) => perf::main(p),
+        Some(Cmd::Perf(p)) => perf::main(p, cli.machine),
         Some(Cmd::Trace(TraceCmd::Pagealloc(a))) => trace_pagealloc::main(a),
         Some(Cmd::Fuzz(f)) => fuzz::main(f),
         None => boot_user(cli.machine, Vec::new(), Vec::new()),

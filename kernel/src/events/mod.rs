@@ -238,15 +238,6 @@ pub fn parse_event(name: &str) -> Result<EventType, Errno> {
     })
 }
 
-/// `perf list`'s software events.
-pub const SW_EVENT_NAMES: [&str; 5] = [
-    "cpu-clock",
-    "task-clock",
-    "page-faults",
-    "context-switches",
-    "cpu-migrations",
-];
-
 impl PerfEvent {
     /// `perf_event_create_kernel_counter()`: created disabled; a
     /// task-scoped counter follows the task's future children.
