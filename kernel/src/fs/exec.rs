@@ -15,7 +15,7 @@
 //! process with SIGSEGV, as Linux does.
 
 use crate::kernel::panic::{unwind, Unwind};
-use crate::kernel::process::{task_process, ProcessState, SigHand};
+use crate::kernel::process::{ProcessState, SigHand};
 use crate::mm::MmStruct;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -231,7 +231,7 @@ fn create_elf_tables(
 /// re-enters user mode at the new program.
 pub fn do_execve(filename: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Errno {
     let me = crate::current();
-    let Some(p) = task_process(&me) else {
+    let Some(p) = me.process() else {
         return EINVAL;
     };
     let mut bprm = LinuxBinprm {
@@ -326,7 +326,7 @@ fn de_thread(me: &Arc<crate::kernel::sched::task::Task>, p: &ProcessState) {
     }
     p.signal.group_exec_task.store(me.pid, Ordering::Release);
     for t in &others {
-        if let Some(tp) = task_process(t) {
+        if let Some(tp) = t.process() {
             tp.pending.lock().signal |= uapi::signal::sigmask(uapi::signal::SIGKILL);
         }
         t.signal_wake_up(true);

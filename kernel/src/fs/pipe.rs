@@ -7,8 +7,8 @@
 //! interleave inside it; a larger write goes in as space appears and may
 //! interleave. A read returns what is there (at least one byte), waiting
 //! only while the pipe is empty and has writers; empty with no writers is
-//! end of file (0). A write with no readers fails with `EPIPE` (the
-//! syscall layer adds `SIGPIPE`). `O_NONBLOCK` turns every wait into
+//! end of file (0). A write with no readers fails with `EPIPE` and sends
+//! the writer `SIGPIPE` (kernel threads ignore it). `O_NONBLOCK` turns every wait into
 //! `EAGAIN` (unless some bytes were already transferred). A signal ends a
 //! wait with `ERESTARTSYS` (or the partial count).
 //!
@@ -178,7 +178,12 @@ fn pipe_write(iocb: &mut Kiocb<'_>, from: &mut IovIter<'_>) -> Result<usize, Err
     let mut written = 0;
     loop {
         if pipe.readers() == 0 {
-            return if written > 0 { Ok(written) } else { Err(EPIPE) };
+            if written > 0 {
+                return Ok(written);
+            }
+            let _ =
+                crate::kernel::signal::send_signal(&crate::current(), uapi::signal::SIGPIPE, false);
+            return Err(EPIPE);
         }
         let mut ring = pipe.mutex.lock();
         let free = pipe.capacity().saturating_sub(ring.len());

@@ -6,14 +6,12 @@
 //! [`UBuf`]/[`IovIter`] over the caller's address space (so every copy goes
 //! through the page tables and a bad pointer is `EFAULT`), and calls the VFS.
 //! Scalar `read`/`write` and vectored `readv`/`writev` meet in the same
-//! `vfs_*` paths (seed 001). A write that hits a pipe without readers also
-//! raises SIGPIPE, as `pipe_write` does.
+//! `vfs_*` paths (seed 001).
 
 use super::fdtable::FilesStruct;
 use super::file::File;
 use super::iov_iter::{IoVec, IovIter, UBuf, UIO_MAXIOV};
 use super::mount::Path;
-use crate::kernel::process::task_process;
 use crate::mm::MmStruct;
 use std::sync::Arc;
 use uapi::errno::*;
@@ -31,7 +29,7 @@ pub(crate) struct Caller {
 
 pub(crate) fn caller() -> Result<Caller, Errno> {
     let me = crate::current();
-    let p = task_process(&me).ok_or(ENOSYS)?;
+    let p = me.process().ok_or(ENOSYS)?;
     Ok(Caller {
         mm: p.mm().ok_or(EFAULT)?,
         files: p.files(),
@@ -73,13 +71,6 @@ fn user_len(len: u64) -> Result<usize, Errno> {
     Ok((len as usize).min(super::iov_iter::MAX_RW_COUNT))
 }
 
-fn sigpipe_on_epipe<T>(r: Result<T, Errno>) -> Result<T, Errno> {
-    if r.as_ref().err() == Some(&EPIPE) {
-        let _ = crate::kernel::signal::send_signal(&crate::current(), uapi::signal::SIGPIPE, false);
-    }
-    r
-}
-
 /// The scalar read/write family: one user buffer, at the file position
 /// (`pos: None`) or at `pos`.
 fn scalar_rw(fd: u64, buf: u64, count: u64, dest: bool, pos: Option<i64>) -> Result<i64, Errno> {
@@ -94,9 +85,9 @@ fn scalar_rw(fd: u64, buf: u64, count: u64, dest: bool, pos: Option<i64>) -> Res
     };
     let r = match (dest, pos) {
         (true, None) => vfs_read(&file, &mut ub),
-        (false, None) => sigpipe_on_epipe(vfs_write(&file, &mut ub)),
+        (false, None) => vfs_write(&file, &mut ub),
         (true, Some(p)) => vfs_pread(&file, &mut ub, p),
-        (false, Some(p)) => sigpipe_on_epipe(vfs_pwrite(&file, &mut ub, p)),
+        (false, Some(p)) => vfs_pwrite(&file, &mut ub, p),
     };
     r.map(|n| n as i64)
 }
@@ -145,7 +136,6 @@ fn vectored(fd: u64, iov: u64, cnt: u64, dest: bool, pos: Option<i64>) -> Result
         (true, Some(p)) => vfs_preadv(&file, &mut it, p),
         (false, Some(p)) => vfs_pwritev(&file, &mut it, p),
     };
-    let r = if dest { r } else { sigpipe_on_epipe(r) };
     r.map(|n| n as i64)
 }
 
@@ -392,46 +382,33 @@ pub fn sys_poll(fds: u64, nfds: u64, timeout_ms: u64) -> Result<i64, Errno> {
     }
     let mut raw = vec![0u8; nfds as usize * 8];
     c.mm.copy_from_user(&mut raw, fds)?;
-    let mut entries: Vec<super::select::PollEntry> = raw
-        .chunks_exact(8)
-        .map(|e| {
-            let fd = i32::from_ne_bytes(e[0..4].try_into().expect("4"));
-            let events = u16::from_ne_bytes(e[4..6].try_into().expect("2")) as u32;
-            super::select::PollEntry {
-                file: if fd < 0 { None } else { c.files.fget(fd).ok() },
-                events,
-                revents: 0,
-            }
-        })
-        .collect();
     // Negative fds are skipped (revents 0), unlike a bad fd (POLLNVAL).
-    let negative: Vec<bool> = raw
-        .chunks_exact(8)
-        .map(|e| i32::from_ne_bytes(e[0..4].try_into().expect("4")) < 0)
-        .collect();
-    let timeout = match timeout_ms as i32 {
-        t if t < 0 => None,
-        t => Some(crate::kernel::time::msecs_to_jiffies(t as u64)),
-    };
-    let mut active: Vec<super::select::PollEntry> = Vec::new();
     let mut index = Vec::new();
-    for (i, e) in entries.iter_mut().enumerate() {
-        if !negative[i] {
+    let mut active = Vec::new();
+    for (i, e) in raw.chunks_exact(8).enumerate() {
+        let fd = i32::from_ne_bytes(e[0..4].try_into().expect("4"));
+        if fd >= 0 {
             index.push(i);
             active.push(super::select::PollEntry {
-                file: e.file.take(),
-                events: e.events,
+                file: c.files.fget(fd).ok(),
+                events: u16::from_ne_bytes(e[4..6].try_into().expect("2")) as u32,
                 revents: 0,
             });
         }
     }
+    let timeout = match timeout_ms as i32 {
+        t if t < 0 => None,
+        t => Some(crate::kernel::time::msecs_to_jiffies(t as u64)),
+    };
     let n = match super::select::do_poll(&mut active, timeout) {
         Err(EINTR) => return Err(ERESTARTNOHAND),
         r => r?,
     };
-    for (k, i) in index.iter().enumerate() {
-        let off = i * 8 + 6;
-        raw[off..off + 2].copy_from_slice(&(active[k].revents as u16).to_ne_bytes());
+    for e in raw.chunks_exact_mut(8) {
+        e[6..8].fill(0);
+    }
+    for (e, &i) in active.iter().zip(&index) {
+        raw[i * 8 + 6..i * 8 + 8].copy_from_slice(&(e.revents as u16).to_ne_bytes());
     }
     c.mm.copy_to_user(fds, &raw)?;
     Ok(n as i64)

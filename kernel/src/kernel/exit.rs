@@ -14,9 +14,7 @@
 //! holds no pages.
 
 use crate::kernel::panic::Unwind;
-use crate::kernel::process::{
-    task_process, ProcessState, EXIT_DEAD, EXIT_ZOMBIE, SIGNAL_GROUP_EXIT,
-};
+use crate::kernel::process::{ProcessState, EXIT_DEAD, EXIT_ZOMBIE, SIGNAL_GROUP_EXIT};
 use crate::kernel::sched::task::{Pid, Task};
 use crate::kernel::signal::{do_notify_parent, parent_autoreaps, thread_group};
 use std::sync::atomic::Ordering;
@@ -31,7 +29,7 @@ pub const CHILD_REAPER: Pid = 1;
 /// user-mode loop, which returns it to the task body.
 pub fn exit_to_kernel(status: i32) -> ! {
     let me = crate::current();
-    if let Some(p) = task_process(&me) {
+    if let Some(p) = me.process() {
         p.exit_code.store(status, Ordering::Release);
     }
     crate::kernel::panic::unwind(Unwind::Exit)
@@ -46,7 +44,7 @@ pub fn sys_exit(code: i32) -> ! {
 /// number, or `code << 8`).
 pub fn do_group_exit(status: i32) -> ! {
     let me = crate::current();
-    let Some(p) = task_process(&me) else {
+    let Some(p) = me.process() else {
         exit_to_kernel(status)
     };
     let sigs = &p.signal;
@@ -57,7 +55,7 @@ pub fn do_group_exit(status: i32) -> ! {
         sigs.flags.fetch_or(SIGNAL_GROUP_EXIT, Ordering::AcqRel);
         for th in thread_group(&me) {
             if !Arc::ptr_eq(&th, &me) {
-                if let Some(tp) = task_process(&th) {
+                if let Some(tp) = th.process() {
                     tp.pending.lock().signal |= uapi::signal::sigmask(uapi::signal::SIGKILL);
                 }
                 th.signal_wake_up(true);
@@ -114,26 +112,22 @@ fn exit_notify(k: &crate::init::kernel::Kernel, me: &Arc<Task>, p: &ProcessState
     // The whole group is gone: hand our children to init, then tell our
     // parent about the group leader.
     forget_original_parent(k, me.tgid);
-    let Some(leader_task) = k.tasks.read().get(&me.tgid).cloned() else {
+    let Some(leader_task) = k.find_task(me.tgid) else {
         return;
     };
-    let Some(lp) = task_process(&leader_task) else {
+    let Some(lp) = leader_task.process() else {
         return;
     };
-    let parent = k
-        .tasks
-        .read()
-        .get(&leader_task.ppid.load(Ordering::Acquire))
-        .cloned();
+    let parent = k.find_task(leader_task.ppid.load(Ordering::Acquire));
     match parent {
-        Some(parent) if task_process(&parent).is_some_and(|pp| !parent_autoreaps(pp)) => {
+        Some(parent) if parent.process().is_some_and(|pp| !parent_autoreaps(pp)) => {
             do_notify_parent(&parent, lp.exit_signal);
         }
         Some(parent) => {
             // Auto-reap: the child never becomes a waitable zombie.
             lp.exit_state.store(EXIT_DEAD, Ordering::Release);
             k.tasks.write().remove(&leader_task.pid);
-            if let Some(pp) = task_process(&parent) {
+            if let Some(pp) = parent.process() {
                 pp.signal.wait_chldexit.wake_up_all();
             }
         }
@@ -151,11 +145,11 @@ fn forget_original_parent(k: &crate::init::kernel::Kernel, tgid: Pid) {
     for t in k.tasks.read().values() {
         if t.ppid.load(Ordering::Acquire) == tgid && t.tgid != tgid {
             t.ppid.store(CHILD_REAPER, Ordering::Release);
-            zombies |= task_process(t).is_some_and(|p| p.exit_state() == EXIT_ZOMBIE);
+            zombies |= t.process().is_some_and(|p| p.exit_state() == EXIT_ZOMBIE);
         }
     }
     if zombies {
-        if let Some(init) = k.tasks.read().get(&CHILD_REAPER).cloned() {
+        if let Some(init) = k.find_task(CHILD_REAPER) {
             do_notify_parent(&init, uapi::signal::SIGCHLD);
         }
     }
@@ -185,7 +179,7 @@ fn eligible(c: &Task, cp: &ProcessState, pid: i32, my_pgrp: Pid, options: u32) -
 
 fn wait_pass(me: &Task, pid: i32, options: u32) -> WaitResult {
     let k = crate::kernel();
-    let my_pgrp = task_process(me).map_or(0, |p| p.signal.pgrp());
+    let my_pgrp = me.process().map_or(0, |p| p.signal.pgrp());
     let children: Vec<Arc<Task>> = k
         .tasks
         .read()
@@ -197,7 +191,7 @@ fn wait_pass(me: &Task, pid: i32, options: u32) -> WaitResult {
         .collect();
     let mut any = false;
     for c in &children {
-        let Some(cp) = task_process(c) else { continue };
+        let Some(cp) = c.process() else { continue };
         if !eligible(c, cp, pid, my_pgrp, options) {
             continue;
         }
@@ -249,7 +243,7 @@ fn wait_pass(me: &Task, pid: i32, options: u32) -> WaitResult {
 fn release_task(k: &crate::init::kernel::Kernel, c: &Arc<Task>, cp: &ProcessState, parent: &Task) {
     cp.exit_state.store(EXIT_DEAD, Ordering::Release);
     k.tasks.write().remove(&c.pid);
-    if let Some(pp) = task_process(parent) {
+    if let Some(pp) = parent.process() {
         let u = c.stats.utime.load(Ordering::Relaxed);
         let total = c.sum_exec_runtime();
         pp.signal.cutime.fetch_add(u, Ordering::Relaxed);
@@ -269,7 +263,7 @@ pub fn do_wait(pid: i32, options: u32) -> Result<(Pid, i32), Errno> {
     }
     let options = options | WEXITED;
     let me = crate::current();
-    let p = task_process(&me).ok_or(ECHILD)?;
+    let p = me.process().ok_or(ECHILD)?;
     // The pid waited for (`wo_pid`): a child, a process group, or none
     // (0) for any child.
     crate::trace::trace(&crate::trace::events::SCHED_PROCESS_WAIT, |w| {

@@ -34,13 +34,15 @@ pub struct CloneArgs {
     pub child_tid: u64,
 }
 
+/// The namespace flags (CLONE_IO, the other high bit, is accepted and has
+/// no effect).
 const NAMESPACE_FLAGS: u64 = CLONE_NEWNS
+    | CLONE_NEWCGROUP
+    | CLONE_NEWUTS
+    | CLONE_NEWIPC
+    | CLONE_NEWUSER
     | CLONE_NEWPID
-    | 0x0400_0000
-    | 0x0800_0000
-    | 0x4000_0000
-    | 0x8000_0000
-    | 0x0200_0000;
+    | CLONE_NEWNET;
 
 /// `kernel_clone()`: returns the child's pid in the parent.
 pub fn kernel_clone(args: CloneArgs, regs: &PtRegs) -> Result<Pid, Errno> {
@@ -59,7 +61,7 @@ pub fn kernel_clone(args: CloneArgs, regs: &PtRegs) -> Result<Pid, Errno> {
     }
     let k = crate::kernel();
     let parent = crate::current();
-    let pp = task_process(&parent).ok_or(EINVAL)?;
+    let pp = parent.process().ok_or(EINVAL)?;
     let cred = pp.cred();
     // RLIMIT_NPROC (root is exempt, as with CAP_SYS_RESOURCE).
     let nproc = pp.signal.rlimit(RLIMIT_NPROC).cur;
@@ -68,7 +70,7 @@ pub fn kernel_clone(args: CloneArgs, regs: &PtRegs) -> Result<Pid, Errno> {
             .tasks
             .read()
             .values()
-            .filter(|t| task_process(t).is_some_and(|p| p.cred().uid == cred.uid))
+            .filter(|t| t.process().is_some_and(|p| p.cred().uid == cred.uid))
             .count() as u64;
         if mine >= nproc {
             return Err(EAGAIN);

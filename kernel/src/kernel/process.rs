@@ -18,7 +18,7 @@
 
 use crate::fs::fdtable::FilesStruct;
 use crate::fs::fs_struct::FsStruct;
-use crate::kernel::sched::task::{Pid, Task};
+use crate::kernel::sched::task::Pid;
 use crate::kernel::sched::wait::WaitQueueHead;
 use crate::mm::MmStruct;
 use parking_lot::Mutex;
@@ -44,7 +44,12 @@ pub const RLIMIT_STACK: usize = 3;
 pub const RLIMIT_CORE: usize = 4;
 pub const RLIMIT_NPROC: usize = 6;
 pub const RLIMIT_NOFILE: usize = 7;
+pub const RLIMIT_MEMLOCK: usize = 8;
 pub const RLIMIT_AS: usize = 9;
+pub const RLIMIT_SIGPENDING: usize = 11;
+pub const RLIMIT_MSGQUEUE: usize = 12;
+pub const RLIMIT_NICE: usize = 13;
+pub const RLIMIT_RTPRIO: usize = 14;
 pub const RLIM_NLIMITS: usize = 16;
 pub const RLIM_INFINITY: u64 = u64::MAX;
 
@@ -78,20 +83,20 @@ pub fn init_rlimits() -> [Rlimit; RLIM_NLIMITS] {
         cur: 1024,
         max: 4096,
     };
-    r[8] = Rlimit {
+    r[RLIMIT_MEMLOCK] = Rlimit {
         cur: 8 << 20,
         max: 8 << 20,
-    }; // RLIMIT_MEMLOCK
-    r[11] = Rlimit {
+    };
+    r[RLIMIT_SIGPENDING] = Rlimit {
         cur: 4096,
         max: 4096,
-    }; // RLIMIT_SIGPENDING
-    r[12] = Rlimit {
+    };
+    r[RLIMIT_MSGQUEUE] = Rlimit {
         cur: 819_200,
         max: 819_200,
-    }; // RLIMIT_MSGQUEUE
-    r[13] = Rlimit { cur: 0, max: 0 }; // RLIMIT_NICE
-    r[14] = Rlimit { cur: 0, max: 0 }; // RLIMIT_RTPRIO
+    };
+    r[RLIMIT_NICE] = Rlimit { cur: 0, max: 0 };
+    r[RLIMIT_RTPRIO] = Rlimit { cur: 0, max: 0 };
     r
 }
 
@@ -286,11 +291,6 @@ impl ProcessState {
     pub fn exit_state(&self) -> u32 {
         self.exit_state.load(Ordering::Acquire)
     }
-}
-
-/// The process state of `t`, if it is a user task.
-pub fn task_process(t: &Task) -> Option<&ProcessState> {
-    t.process.get().map(|b| &**b)
 }
 
 /// The current task's address space, if it has one.

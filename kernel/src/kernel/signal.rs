@@ -18,7 +18,7 @@
 //! locks that change the sets (`recalc_sigpending`).
 
 use crate::kernel::process::{
-    task_process, ProcessState, SignalStruct, CAP_KILL, SIGNAL_GROUP_EXIT, SIGNAL_STOP_CONTINUED,
+    ProcessState, SignalStruct, CAP_KILL, SIGNAL_GROUP_EXIT, SIGNAL_STOP_CONTINUED,
     SIGNAL_STOP_STOPPED,
 };
 use crate::kernel::sched::task::{Pid, Task, __TASK_STOPPED, TASK_RUNNING, TASK_STOPPED};
@@ -70,7 +70,7 @@ pub fn thread_group(t: &Task) -> Vec<Arc<Task>> {
         .values()
         .filter(|x| {
             x.tgid == t.tgid
-                && task_process(x).is_some_and(|p| {
+                && x.process().is_some_and(|p| {
                     p.exit_state() == 0 && x.flags() & crate::kernel::sched::task::PF_EXITING == 0
                 })
         })
@@ -80,7 +80,7 @@ pub fn thread_group(t: &Task) -> Vec<Arc<Task>> {
 
 /// `recalc_sigpending_tsk()`.
 pub fn recalc_sigpending(t: &Arc<Task>) {
-    let Some(p) = task_process(t) else { return };
+    let Some(p) = t.process() else { return };
     let blocked = p.blocked();
     let pending = p.pending.lock().signal | p.signal.shared_pending.lock().signal;
     let flags = p.signal.flags.load(Ordering::Acquire);
@@ -93,7 +93,7 @@ pub fn recalc_sigpending(t: &Arc<Task>) {
 
 /// `fatal_signal_pending()`: SIGKILL queued or the group is exiting.
 pub fn fatal_signal_pending(t: &Task) -> bool {
-    task_process(t).is_some_and(|p| {
+    t.process().is_some_and(|p| {
         p.pending.lock().signal & sigmask(SIGKILL) != 0 || p.signal.group_exiting()
     })
 }
@@ -122,7 +122,7 @@ fn prepare_signal(t: &Arc<Task>, p: &ProcessState, sig: i32) -> bool {
     if STOP_MASK & sigmask(sig) != 0 {
         // A stop discards a pending SIGCONT.
         for th in thread_group(t) {
-            if let Some(tp) = task_process(&th) {
+            if let Some(tp) = th.process() {
                 tp.pending.lock().signal &= !sigmask(SIGCONT);
             }
         }
@@ -130,7 +130,7 @@ fn prepare_signal(t: &Arc<Task>, p: &ProcessState, sig: i32) -> bool {
     } else if sig == SIGCONT {
         // SIGCONT discards pending stops and resumes a stopped group.
         for th in thread_group(t) {
-            if let Some(tp) = task_process(&th) {
+            if let Some(tp) = th.process() {
                 tp.pending.lock().signal &= !STOP_MASK;
             }
         }
@@ -157,7 +157,7 @@ pub fn send_signal(t: &Arc<Task>, sig: i32, group: bool) -> Result<(), Errno> {
     if !valid_signal(sig) && sig != 0 {
         return Err(EINVAL);
     }
-    let Some(p) = task_process(t) else {
+    let Some(p) = t.process() else {
         // Kernel threads ignore signals.
         return Ok(());
     };
@@ -203,12 +203,13 @@ fn complete_signal(t: &Arc<Task>, p: &ProcessState, sig: i32, group: bool) {
     let target = if !group || p.blocked() & sigmask(sig) == 0 {
         Some(Arc::clone(t))
     } else {
-        thread_group(t)
-            .into_iter()
-            .find(|th| task_process(th).is_some_and(|tp| tp.blocked() & sigmask(sig) == 0))
+        thread_group(t).into_iter().find(|th| {
+            th.process()
+                .is_some_and(|tp| tp.blocked() & sigmask(sig) == 0)
+        })
     };
     if let Some(th) = target {
-        if let Some(tp) = task_process(&th) {
+        if let Some(tp) = th.process() {
             if tp.blocked() & sigmask(sig) == 0 || sig == SIGKILL {
                 th.signal_wake_up(sig == SIGKILL);
             }
@@ -221,7 +222,7 @@ fn start_group_exit(t: &Arc<Task>, sigs: &SignalStruct, sig: i32) {
     sigs.flags.fetch_or(SIGNAL_GROUP_EXIT, Ordering::AcqRel);
     sigs.group_exit_code.store(sig, Ordering::Release);
     for th in thread_group(t) {
-        if let Some(tp) = task_process(&th) {
+        if let Some(tp) = th.process() {
             tp.pending.lock().signal |= sigmask(SIGKILL);
         }
         th.signal_wake_up(true);
@@ -232,10 +233,10 @@ fn start_group_exit(t: &Arc<Task>, sigs: &SignalStruct, sig: i32) {
 /// May the current task signal `t` (`check_kill_permission`)?
 fn check_kill_permission(t: &Task) -> Result<(), Errno> {
     let me = crate::current();
-    let Some(mp) = task_process(&me) else {
+    let Some(mp) = me.process() else {
         return Ok(());
     };
-    let Some(tp) = task_process(t) else {
+    let Some(tp) = t.process() else {
         return Err(EPERM);
     };
     let (mc, tc) = (mp.cred(), tp.cred());
@@ -251,10 +252,6 @@ fn check_kill_permission(t: &Task) -> Result<(), Errno> {
     }
 }
 
-fn find_task(pid: Pid) -> Option<Arc<Task>> {
-    crate::kernel().tasks.read().get(&pid).cloned()
-}
-
 /// Thread-group leaders that are user processes, for kill(-1) and pgrp kills.
 fn processes() -> Vec<Arc<Task>> {
     let k = crate::kernel();
@@ -262,7 +259,7 @@ fn processes() -> Vec<Arc<Task>> {
         .tasks
         .read()
         .values()
-        .filter(|t| t.pid == t.tgid && task_process(t).is_some_and(|p| p.exit_state() == 0))
+        .filter(|t| t.pid == t.tgid && t.process().is_some_and(|p| p.exit_state() == 0))
         .cloned()
         .collect();
     v
@@ -273,7 +270,7 @@ pub fn kill_pgrp(pgrp: Pid, sig: i32, check: bool) -> Result<(), Errno> {
     let mut found = false;
     let mut err = None;
     for t in processes() {
-        if task_process(&t).is_some_and(|p| p.signal.pgrp() == pgrp) {
+        if t.process().is_some_and(|p| p.signal.pgrp() == pgrp) {
             found = true;
             let r = if check {
                 check_kill_permission(&t)
@@ -308,14 +305,14 @@ pub fn sys_kill(pid: i32, sig: i32) -> Result<i64, Errno> {
     }
     let me = crate::current();
     if pid > 0 {
-        let t = find_task(pid).ok_or(ESRCH)?;
-        let leader = find_task(t.tgid).unwrap_or(t);
+        let t = crate::kernel().find_task(pid).ok_or(ESRCH)?;
+        let leader = crate::kernel().find_task(t.tgid).unwrap_or(t);
         check_kill_permission(&leader)?;
         send_signal(&leader, sig, true)?;
         return Ok(0);
     }
     if pid == 0 {
-        let pgrp = task_process(&me).map(|p| p.signal.pgrp()).unwrap_or(0);
+        let pgrp = me.process().map(|p| p.signal.pgrp()).unwrap_or(0);
         return kill_pgrp(pgrp, sig, true).map(|_| 0);
     }
     if pid == -1 {
@@ -346,8 +343,8 @@ pub fn sys_tgkill(tgid: i32, tid: i32, sig: i32) -> Result<i64, Errno> {
     if !valid_signal(sig) && sig != 0 {
         return Err(EINVAL);
     }
-    let t = find_task(tid).ok_or(ESRCH)?;
-    if (tgid != -1 && t.tgid != tgid) || task_process(&t).is_none() {
+    let t = crate::kernel().find_task(tid).ok_or(ESRCH)?;
+    if (tgid != -1 && t.tgid != tgid) || t.process().is_none() {
         return Err(ESRCH);
     }
     check_kill_permission(&t)?;
@@ -359,7 +356,7 @@ pub fn sys_tgkill(tgid: i32, tid: i32, sig: i32) -> Result<i64, Errno> {
 /// (a fault): unblock it and reset SIG_IGN to SIG_DFL first.
 pub fn force_sig(sig: i32) {
     let me = crate::current();
-    let Some(p) = task_process(&me) else { return };
+    let Some(p) = me.process() else { return };
     {
         let sh = p.sighand();
         let mut a = sh.action.lock();
@@ -379,7 +376,7 @@ pub fn do_sigaction(sig: i32, act: Option<KernelSigaction>) -> Result<KernelSiga
         return Err(EINVAL);
     }
     let me = crate::current();
-    let p = task_process(&me).ok_or(EINVAL)?;
+    let p = me.process().ok_or(EINVAL)?;
     let sh = p.sighand();
     let old = {
         let mut a = sh.action.lock();
@@ -394,7 +391,7 @@ pub fn do_sigaction(sig: i32, act: Option<KernelSigaction>) -> Result<KernelSiga
     // what is pending (POSIX 3.3.1.3).
     if act.is_some() && sig_ignored_by_handler(&sh, sig) {
         for th in thread_group(&me) {
-            if let Some(tp) = task_process(&th) {
+            if let Some(tp) = th.process() {
                 tp.pending.lock().signal &= !sigmask(sig);
             }
         }
@@ -411,7 +408,7 @@ fn sig_ignored_by_handler(sh: &crate::kernel::process::SigHand, sig: i32) -> boo
 /// `sigprocmask()`: returns the old mask.
 pub fn do_sigprocmask(how: i32, set: Option<SigSet>) -> Result<SigSet, Errno> {
     let me = crate::current();
-    let p = task_process(&me).ok_or(EINVAL)?;
+    let p = me.process().ok_or(EINVAL)?;
     let old = p.blocked();
     if let Some(set) = set {
         let new = match how {
@@ -431,7 +428,7 @@ pub fn do_sigprocmask(how: i32, set: Option<SigSet>) -> Result<SigSet, Errno> {
 /// `rt_sigpending(2)`: blocked signals that are pending.
 pub fn do_sigpending() -> SigSet {
     let me = crate::current();
-    task_process(&me).map_or(0, |p| {
+    me.process().map_or(0, |p| {
         (p.pending.lock().signal | p.signal.shared_pending.lock().signal) & p.blocked()
     })
 }
@@ -440,7 +437,7 @@ pub fn do_sigpending() -> SigSet {
 /// mask; the old one comes back after the handler ran.
 pub fn do_sigsuspend(mask: SigSet) -> Result<i64, Errno> {
     let me = crate::current();
-    let p = task_process(&me).ok_or(EINVAL)?;
+    let p = me.process().ok_or(EINVAL)?;
     *p.saved_sigmask.lock() = Some(p.blocked());
     p.blocked.store(mask & !KERNEL_ONLY_MASK, Ordering::Release);
     recalc_sigpending(&me);
@@ -494,7 +491,7 @@ fn dequeue_signal(p: &ProcessState) -> Option<i32> {
 /// signal to run a handler for.
 pub fn get_signal() -> Option<Delivery> {
     let me = crate::current();
-    let p = task_process(&me)?;
+    let p = me.process()?;
     loop {
         let exec = p.signal.group_exec_task.load(Ordering::Acquire);
         if exec != 0 && exec != me.pid && fatal_signal_pending(&me) {
@@ -576,10 +573,10 @@ fn do_signal_stop(me: &Arc<Task>, p: &ProcessState, sig: i32) {
 /// Tell the parent a child stopped or continued: SIGCHLD (unless the
 /// parent set SA_NOCLDSTOP) and a wake-up of its wait4.
 fn do_notify_parent_cldstop(child: &Task) {
-    let Some(parent) = find_task(child.ppid.load(Ordering::Acquire)) else {
+    let Some(parent) = crate::kernel().find_task(child.ppid.load(Ordering::Acquire)) else {
         return;
     };
-    let Some(pp) = task_process(&parent) else {
+    let Some(pp) = parent.process() else {
         return;
     };
     let act = handler_of(pp, SIGCHLD);
@@ -599,7 +596,7 @@ pub fn parent_autoreaps(parent: &ProcessState) -> bool {
 /// `do_notify_parent()`: a child died; `exit_signal` to the parent and wake
 /// its wait4.
 pub fn do_notify_parent(parent: &Arc<Task>, exit_signal: i32) {
-    let Some(pp) = task_process(parent) else {
+    let Some(pp) = parent.process() else {
         return;
     };
     if exit_signal != 0 && valid_signal(exit_signal) {

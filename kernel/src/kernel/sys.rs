@@ -19,7 +19,7 @@ use uapi::errno::*;
 /// `capable()`.
 pub fn capable(cap: u32) -> bool {
     let me = crate::current();
-    task_process(&me).is_none_or(|p| p.cred().capable(cap))
+    me.process().is_none_or(|p| p.cred().capable(cap))
 }
 
 /// `EPERM` unless the caller holds `cap`.
@@ -44,19 +44,19 @@ pub fn sys_getppid() -> Result<i64, Errno> {
 }
 
 pub fn sys_getuid() -> Result<i64, Errno> {
-    Ok(task_process(&crate::current()).ok_or(ENOSYS)?.cred().uid as i64)
+    Ok(crate::current().process().ok_or(ENOSYS)?.cred().uid as i64)
 }
 
 pub fn sys_geteuid() -> Result<i64, Errno> {
-    Ok(task_process(&crate::current()).ok_or(ENOSYS)?.cred().euid as i64)
+    Ok(crate::current().process().ok_or(ENOSYS)?.cred().euid as i64)
 }
 
 pub fn sys_getgid() -> Result<i64, Errno> {
-    Ok(task_process(&crate::current()).ok_or(ENOSYS)?.cred().gid as i64)
+    Ok(crate::current().process().ok_or(ENOSYS)?.cred().gid as i64)
 }
 
 pub fn sys_getegid() -> Result<i64, Errno> {
-    Ok(task_process(&crate::current()).ok_or(ENOSYS)?.cred().egid as i64)
+    Ok(crate::current().process().ok_or(ENOSYS)?.cred().egid as i64)
 }
 
 /// `setuid(2)`.
@@ -66,7 +66,7 @@ pub fn sys_setuid(uid: u64) -> Result<i64, Errno> {
         return Err(EINVAL);
     }
     let me = crate::current();
-    let p = task_process(&me).ok_or(ENOSYS)?;
+    let p = me.process().ok_or(ENOSYS)?;
     let mut c = (*p.cred()).clone();
     if c.capable(CAP_SETUID) {
         c.uid = uid;
@@ -92,7 +92,7 @@ pub fn sys_setgid(gid: u64) -> Result<i64, Errno> {
         return Err(EINVAL);
     }
     let me = crate::current();
-    let p = task_process(&me).ok_or(ENOSYS)?;
+    let p = me.process().ok_or(ENOSYS)?;
     let mut c = (*p.cred()).clone();
     if c.capable(CAP_SETGID) {
         c.gid = gid;
@@ -108,14 +108,14 @@ pub fn sys_setgid(gid: u64) -> Result<i64, Errno> {
 }
 
 fn find_process(pid: Pid) -> Option<Arc<Task>> {
-    let t = crate::kernel().tasks.read().get(&pid).cloned()?;
-    (t.pid == t.tgid && task_process(&t).is_some_and(|p| p.exit_state() == 0)).then_some(t)
+    let t = crate::kernel().find_task(pid)?;
+    (t.pid == t.tgid && t.process().is_some_and(|p| p.exit_state() == 0)).then_some(t)
 }
 
 /// `setpgid(2)`.
 pub fn sys_setpgid(pid: u64, pgid: u64) -> Result<i64, Errno> {
     let me = crate::current();
-    let mp = task_process(&me).ok_or(ENOSYS)?;
+    let mp = me.process().ok_or(ENOSYS)?;
     let pid = pid as u32 as i32;
     let pgid = pgid as u32 as i32;
     if pgid < 0 || pid < 0 {
@@ -124,7 +124,7 @@ pub fn sys_setpgid(pid: u64, pgid: u64) -> Result<i64, Errno> {
     let pid = if pid == 0 { me.tgid } else { pid };
     let pgid = if pgid == 0 { pid } else { pgid };
     let t = find_process(pid).ok_or(ESRCH)?;
-    let tp = task_process(&t).ok_or(ESRCH)?;
+    let tp = t.process().ok_or(ESRCH)?;
     let is_child = t.ppid.load(Ordering::Acquire) == me.tgid;
     if t.tgid != me.tgid && !is_child {
         return Err(ESRCH);
@@ -139,7 +139,7 @@ pub fn sys_setpgid(pid: u64, pgid: u64) -> Result<i64, Errno> {
         // The group must exist in the caller's session.
         let k = crate::kernel();
         let exists = k.tasks.read().values().any(|x| {
-            task_process(x).is_some_and(|xp| {
+            x.process().is_some_and(|xp| {
                 xp.signal.pgrp() == pgid && xp.signal.session() == mp.signal.session()
             })
         });
@@ -154,35 +154,36 @@ pub fn sys_setpgid(pid: u64, pgid: u64) -> Result<i64, Errno> {
 /// `getpgid(2)`.
 pub fn sys_getpgid(pid: u64) -> Result<i64, Errno> {
     let me = crate::current();
-    let mp = task_process(&me).ok_or(ENOSYS)?;
+    let mp = me.process().ok_or(ENOSYS)?;
     let pid = pid as u32 as i32;
     if pid == 0 || pid == me.tgid {
         return Ok(mp.signal.pgrp() as i64);
     }
     let t = find_process(pid).ok_or(ESRCH)?;
-    Ok(task_process(&t).ok_or(ESRCH)?.signal.pgrp() as i64)
+    Ok(t.process().ok_or(ESRCH)?.signal.pgrp() as i64)
 }
 
 /// `getsid(2)`.
 pub fn sys_getsid(pid: u64) -> Result<i64, Errno> {
     let me = crate::current();
-    let mp = task_process(&me).ok_or(ENOSYS)?;
+    let mp = me.process().ok_or(ENOSYS)?;
     let pid = pid as u32 as i32;
     if pid == 0 || pid == me.tgid {
         return Ok(mp.signal.session() as i64);
     }
     let t = find_process(pid).ok_or(ESRCH)?;
-    Ok(task_process(&t).ok_or(ESRCH)?.signal.session() as i64)
+    Ok(t.process().ok_or(ESRCH)?.signal.session() as i64)
 }
 
 /// `setsid(2)`: a new session and group led by the caller.
 pub fn sys_setsid() -> Result<i64, Errno> {
     let me = crate::current();
-    let mp = task_process(&me).ok_or(ENOSYS)?;
+    let mp = me.process().ok_or(ENOSYS)?;
     let k = crate::kernel();
-    let leads_group = k.tasks.read().values().any(|x| {
-        x.tgid != me.tgid && task_process(x).is_some_and(|xp| xp.signal.pgrp() == me.tgid)
-    });
+    let leads_group =
+        k.tasks.read().values().any(|x| {
+            x.tgid != me.tgid && x.process().is_some_and(|xp| xp.signal.pgrp() == me.tgid)
+        });
     if mp.signal.pgrp() == me.tgid || leads_group {
         return Err(EPERM);
     }
@@ -213,7 +214,7 @@ pub fn sys_uname(buf: u64) -> Result<i64, Errno> {
 /// `prlimit64(2)` (also getrlimit/setrlimit with pid 0).
 pub fn sys_prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> Result<i64, Errno> {
     let me = crate::current();
-    let _ = task_process(&me).ok_or(ENOSYS)?;
+    let _ = me.process().ok_or(ENOSYS)?;
     let c = crate::fs::syscalls::caller()?;
     let res = resource as usize;
     if res >= RLIM_NLIMITS {
@@ -225,7 +226,7 @@ pub fn sys_prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> Result<i64,
     } else {
         find_process(pid).ok_or(ESRCH)?
     };
-    let tp = task_process(&t).ok_or(ESRCH)?;
+    let tp = t.process().ok_or(ESRCH)?;
     let newlim = if new != 0 {
         let mut b = [0u8; 16];
         c.mm.copy_from_user(&mut b, new)?;
@@ -443,7 +444,7 @@ pub fn sys_syslog(action: u64, buf: u64, len: u64) -> Result<i64, Errno> {
 /// `set_tid_address(2)`.
 pub fn sys_set_tid_address(tidptr: u64) -> Result<i64, Errno> {
     let me = crate::current();
-    let p = task_process(&me).ok_or(ENOSYS)?;
+    let p = me.process().ok_or(ENOSYS)?;
     p.clear_child_tid.store(tidptr, Ordering::Release);
     Ok(me.pid as i64)
 }
@@ -451,7 +452,7 @@ pub fn sys_set_tid_address(tidptr: u64) -> Result<i64, Errno> {
 /// `times(2)`: `struct tms` in clock ticks; returns ticks since boot.
 pub fn sys_times(buf: u64) -> Result<i64, Errno> {
     let me = crate::current();
-    let p = task_process(&me).ok_or(ENOSYS)?;
+    let p = me.process().ok_or(ENOSYS)?;
     let k = crate::kernel();
     let to_ticks = |ns: u64| ns / (1_000_000_000 / 100);
     if buf != 0 {

@@ -11,7 +11,6 @@
 //! victim is still exiting no second victim is chosen (the
 //! `oom_victims` wait of Linux): callers back off for a tick and retry.
 
-use crate::kernel::process::task_process;
 use crate::kernel::sched::task::{Pid, Task};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -27,7 +26,7 @@ fn pgtables_kb(mm: &crate::mm::MmStruct) -> u64 {
 
 /// `oom_badness()`: pages freed by killing `t`.
 pub fn oom_badness(t: &Task) -> Option<u64> {
-    let p = task_process(t)?;
+    let p = t.process()?;
     if t.pid == 1 || p.exit_state() != 0 || p.signal.group_exiting() {
         return None;
     }
@@ -37,10 +36,8 @@ pub fn oom_badness(t: &Task) -> Option<u64> {
 
 fn victim_alive(pid: Pid) -> bool {
     crate::kernel()
-        .tasks
-        .read()
-        .get(&pid)
-        .is_some_and(|t| task_process(t).is_some_and(|p| p.exit_state() == 0))
+        .find_task(pid)
+        .is_some_and(|t| t.process().is_some_and(|p| p.exit_state() == 0))
 }
 
 /// `out_of_memory()`: kill the worst process unless one is already dying.
@@ -83,7 +80,8 @@ fn oom_kill(memcg: Option<&Arc<crate::kernel::cgroup::MemCgroup>>) -> bool {
     let me = crate::current();
     let in_scope = |t: &Task| match memcg {
         None => true,
-        Some(cg) => task_process(t)
+        Some(cg) => t
+            .process()
             .and_then(|p| p.mm())
             .and_then(|mm| mm.memcg())
             .is_some_and(|g| Arc::ptr_eq(&g, cg)),
@@ -106,7 +104,7 @@ fn oom_kill(memcg: Option<&Arc<crate::kernel::cgroup::MemCgroup>>) -> bool {
         }
         crate::kernel::panic::panic("Out of memory and no killable processes...");
     };
-    let p = task_process(victim).expect("victim is a process");
+    let p = victim.process().expect("victim is a process");
     let (total_vm, rss, pgtables) = p.mm().map_or((0, 0, 0), |mm| {
         (
             mm.total_vm_pages() * 4,

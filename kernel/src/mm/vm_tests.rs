@@ -717,43 +717,6 @@ fn concurrent_cow_breaks_and_exit() {
     });
 }
 
-/// Rough cost of the software MMU's fast path (run with `--ignored
-/// --nocapture`; a measurement, not a test).
-#[test]
-#[ignore]
-fn measure_load_store_cost() {
-    on_kernel(1, || {
-        let mm = MmStruct::new();
-        let a = mm
-            .mmap(0, 256 * PG, RW, ANON | MAP_POPULATE, -1, 0)
-            .unwrap();
-        let n = 2_000_000u64;
-        let mut b = [0u8; 8];
-        for i in 0..n {
-            mm.load(a + (i % 256) * PG + 8, &mut b).unwrap();
-        }
-        let t = std::time::Instant::now();
-        for i in 0..n {
-            mm.load(a + (i % 256) * PG + 8, &mut b).unwrap();
-        }
-        let load = t.elapsed().as_nanos() as f64 / n as f64;
-        let t = std::time::Instant::now();
-        for i in 0..n {
-            mm.store(a + (i % 256) * PG + 8, &b).unwrap();
-        }
-        let store = t.elapsed().as_nanos() as f64 / n as f64;
-        let mut page = vec![0u8; 4096];
-        let t = std::time::Instant::now();
-        for i in 0..n / 10 {
-            mm.load(a + (i % 256) * PG, &mut page).unwrap();
-        }
-        let load_page = t.elapsed().as_nanos() as f64 / (n / 10) as f64;
-        eprintln!(
-            "8-byte load {load:.1} ns, 8-byte store {store:.1} ns, 4 KiB load {load_page:.1} ns"
-        );
-    });
-}
-
 #[test]
 fn compaction_migrates_user_pages() {
     on_kernel(2, || {

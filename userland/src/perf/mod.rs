@@ -136,6 +136,29 @@ pub(crate) fn parse_events(names: &[String]) -> Option<Vec<EventSpec>> {
     Some(v)
 }
 
+/// What follows a command's options: the measured command (`args[i..]`)
+/// and the resolved events (`default` when no `-e` was given); perf's
+/// usage or event error and status 129 otherwise.
+pub(crate) fn events_and_command<'a>(
+    args: &'a [String],
+    i: usize,
+    names: &[String],
+    default: &[&str],
+    usage: &str,
+) -> Result<(Vec<EventSpec>, &'a [String]), i32> {
+    let cmd = &args[i.min(args.len())..];
+    if cmd.is_empty() {
+        ueprintln!(" Usage: {usage} [<options>] [<command>]");
+        return Err(129);
+    }
+    let names: Vec<String> = if names.is_empty() {
+        default.iter().map(|s| s.to_string()).collect()
+    } else {
+        names.to_vec()
+    };
+    parse_events(&names).map(|evs| (evs, cmd)).ok_or(129)
+}
+
 /// The CPUs a `-a` run opens events on.
 pub(crate) fn online_cpus() -> Vec<i32> {
     // an event on a CPU that does not exist is EINVAL

@@ -8,7 +8,7 @@
 //! Invariant: every record read from the kernel is stored unchanged.
 
 use super::data::{self, EventDesc, PerfData};
-use super::{attr, online_cpus, parse_events, Child};
+use super::{attr, online_cpus, Child};
 use super::{
     ATTR_COMM, ATTR_DISABLED, ATTR_INHERIT, PERF_EVENT_IOC_DISABLE, PERF_EVENT_IOC_ENABLE,
     PERF_FLAG_FD_CLOEXEC,
@@ -100,17 +100,11 @@ pub fn main(args: &[String]) -> i32 {
         }
         i += 1;
     }
-    let cmd = &args[i..];
-    if cmd.is_empty() {
-        ueprintln!(" Usage: perf record [<options>] [<command>]");
-        return 129;
-    }
-    if names.is_empty() {
-        names.push("context-switches".into());
-    }
-    let Some(evs) = parse_events(&names) else {
-        return 129;
-    };
+    let (evs, cmd) =
+        match super::events_and_command(args, i, &names, &["context-switches"], "perf record") {
+            Ok(v) => v,
+            Err(code) => return code,
+        };
     let sample_type = data::PERF_SAMPLE_IP
         | data::PERF_SAMPLE_TID
         | data::PERF_SAMPLE_TIME

@@ -19,9 +19,13 @@ use super::data::{self, PerfData, Sample};
 use std::collections::HashMap;
 use ulib::{ueprintln, uprint, uprintln};
 
-fn load(path: &str) -> Result<PerfData, String> {
+/// Read and decode a perf.data file: its header and its samples (with
+/// the count of lost ones); the error is perf's message.
+fn load(path: &str) -> Result<(PerfData, Vec<Sample>, u64), String> {
     let b = ulib::read_file(path).map_err(|e| format!("failed to open {path}: {e}"))?;
-    PerfData::parse(&b)
+    let d = PerfData::parse(&b)?;
+    let (samples, lost) = data::samples(&d)?;
+    Ok((d, samples, lost))
 }
 
 fn sym_name(d: &PerfData, a: u64) -> String {
@@ -103,15 +107,8 @@ pub fn report_main(args: &[String]) -> i32 {
         }
         i += 1;
     }
-    let d = match load(&input) {
-        Ok(d) => d,
-        Err(e) => {
-            ueprintln!("{e}");
-            return 1;
-        }
-    };
-    let (samples, lost) = match data::samples(&d) {
-        Ok(s) => s,
+    let (d, samples, lost) = match load(&input) {
+        Ok(v) => v,
         Err(e) => {
             ueprintln!("{e}");
             return 1;
@@ -317,15 +314,8 @@ pub fn script_main(args: &[String]) -> i32 {
         }
         i += 1;
     }
-    let d = match load(&input) {
-        Ok(d) => d,
-        Err(e) => {
-            ueprintln!("{e}");
-            return 1;
-        }
-    };
-    let (samples, _) = match data::samples(&d) {
-        Ok(s) => s,
+    let (d, samples, _) = match load(&input) {
+        Ok(v) => v,
         Err(e) => {
             ueprintln!("{e}");
             return 1;

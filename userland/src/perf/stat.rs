@@ -5,7 +5,7 @@
 //! Invariant: a counter is enabled only after the command was forked and
 //! before it is released, and disabled after it was reaped.
 
-use super::{attr, online_cpus, parse_events, Child, EventSpec};
+use super::{attr, online_cpus, Child, EventSpec};
 use super::{
     ATTR_DISABLED, ATTR_INHERIT, PERF_EVENT_IOC_DISABLE, PERF_EVENT_IOC_ENABLE,
     PERF_FLAG_FD_CLOEXEC,
@@ -199,24 +199,15 @@ pub fn main(args: &[String]) -> i32 {
         }
         i += 1;
     }
-    let cmd = &args[i..];
-    if cmd.is_empty() {
-        ueprintln!(" Usage: perf stat [<options>] [<command>]");
-        return 129;
-    }
-    if names.is_empty() {
-        names = [
-            "task-clock",
-            "context-switches",
-            "cpu-migrations",
-            "page-faults",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    }
-    let Some(evs) = parse_events(&names) else {
-        return 129;
+    const DEFAULT: [&str; 4] = [
+        "task-clock",
+        "context-switches",
+        "cpu-migrations",
+        "page-faults",
+    ];
+    let (evs, cmd) = match super::events_and_command(args, i, &names, &DEFAULT, "perf stat") {
+        Ok(v) => v,
+        Err(code) => return code,
     };
     let mut runs = Vec::new();
     for _ in 0..repeat {

@@ -19,7 +19,7 @@
 //! stack unwinds out of it; `in_user` is true exactly while user code runs.
 
 use crate::kernel::panic::Unwind;
-use crate::kernel::process::{task_process, ProcessState};
+use crate::kernel::process::ProcessState;
 use crate::kernel::sched::task::Task;
 use crate::mm::{FaultError, MmStruct};
 use std::cell::RefCell;
@@ -59,7 +59,7 @@ fn user_current() -> Option<Arc<Task>> {
 }
 
 fn proc_of(t: &Task) -> &ProcessState {
-    task_process(t).expect("user task without process state")
+    t.process().expect("user task without process state")
 }
 
 /// The `syscall` instruction.
@@ -69,8 +69,9 @@ fn entry_syscall_64(regs: &mut PtRegs) -> i64 {
     };
     let p = proc_of(&me);
     p.in_user.store(false, Ordering::Release);
+    // The registers go to fork/clone as an argument; `p.regs` is only what
+    // a new child or a new program enters user mode with.
     let ret = loop {
-        *p.regs.lock() = *regs;
         let ret = super::syscall_64::do_syscall_64(regs);
         match exit_to_user_mode(&me, p, Some(ret)) {
             Some(r) => break r,
@@ -187,44 +188,53 @@ fn user_fault(me: &Arc<Task>, p: &ProcessState, err: FaultError) {
     p.in_user.store(true, Ordering::Release);
 }
 
-/// An interrupt point between user instructions.
+/// An interrupt point between user instructions. The fast path reads
+/// two flags of the current task without taking a reference to it.
 #[inline]
-fn user_interrupt_point(me: &Arc<Task>, p: &ProcessState) {
-    if me.signal_pending() || crate::kernel::sched::core::need_resched() {
+fn user_interrupt_point() {
+    use crate::kernel::sched::current::{in_kernel_thread, with_current};
+    if !in_kernel_thread()
+        || !with_current(|t| t.signal_pending() || t.need_resched.load(Ordering::Relaxed))
+    {
+        return;
+    }
+    if let Some(me) = user_current() {
+        let p = proc_of(&me);
         p.in_user.store(false, Ordering::Release);
-        exit_to_user_mode(me, p, None);
+        exit_to_user_mode(&me, p, None);
         p.in_user.store(true, Ordering::Release);
     }
 }
 
-fn user_access(addr: u64, len: usize, f: &mut dyn FnMut(&MmStruct) -> Result<(), FaultError>) {
-    let Some(me) = user_current() else {
-        return;
-    };
-    let p = proc_of(&me);
-    let _ = (addr, len);
+/// One user-mode access through this thread's address space: faults are
+/// resolved (or become SIGSEGV / the OOM killer) and the access retried.
+/// Off a user task (no address space here) it does nothing.
+fn user_access(addr: u64, f: &mut dyn FnMut(&MmStruct) -> Result<(), FaultError>) {
     loop {
         let r = USER_MM.with(|m| match &*m.borrow() {
             Some(mm) => f(mm),
-            None => Err(FaultError::Segv { addr, code: 1 }),
+            None => Err(FaultError::Segv {
+                addr,
+                code: crate::mm::SEGV_MAPERR,
+            }),
         });
-        match r {
-            Ok(()) => break,
-            Err(e) => user_fault(&me, p, e),
+        let Err(e) = r else { break };
+        match user_current() {
+            Some(me) => user_fault(&me, proc_of(&me), e),
+            None => return,
         }
     }
-    user_interrupt_point(&me, p);
+    user_interrupt_point();
 }
 
 /// A user-mode load through the MMU.
 fn user_load(addr: u64, buf: &mut [u8]) {
-    let len = buf.len();
-    user_access(addr, len, &mut |mm| mm.load(addr, buf));
+    user_access(addr, &mut |mm| mm.load(addr, buf));
 }
 
 /// A user-mode store through the MMU.
 fn user_store(addr: u64, buf: &[u8]) {
-    user_access(addr, buf.len(), &mut |mm| mm.store(addr, buf));
+    user_access(addr, &mut |mm| mm.store(addr, buf));
 }
 
 /// Run user code from `regs` until the task leaves user mode for good;

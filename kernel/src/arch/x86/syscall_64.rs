@@ -231,7 +231,8 @@ fn sys_rt_sigsuspend(a: [u64; 6]) -> Result<i64, Errno> {
 fn sys_execve(a: [u64; 6]) -> Result<i64, Errno> {
     let mm = mm()?;
     let name = fs::getname(&mm, a[0])?;
-    let limit = crate::kernel::process::task_process(&crate::current())
+    let limit = crate::current()
+        .process()
         .map(|p| p.signal.rlimit(crate::kernel::process::RLIMIT_STACK).cur)
         .unwrap_or(8 << 20)
         .min(6 << 20) as usize
