@@ -257,6 +257,7 @@ fn testinit(args: &[String]) -> i32 {
         Some("creds") => creds(),
         Some("vfork") => vfork(),
         Some("threads") => threads(),
+        Some("misc") => misc(),
         _ => Err(99),
     };
     match r {
@@ -615,6 +616,32 @@ fn threads() -> Result<(), i32> {
     check(rt::wait(-1, 0).0 == ECHILD.as_ret() as i64, 143)
 }
 
+/// fsync checks its descriptor; syslog's clear hides what was logged and
+/// its console level is range-checked; rt_sigreturn without a signal frame
+/// is SIGSEGV.
+fn misc() -> Result<(), i32> {
+    check(
+        rt::syscall(__NR_fsync, &[u64::MAX]) == EBADF.as_ret() as i64,
+        150,
+    )?;
+    let zero = rt::syscall(__NR_openat, &[AT_FDCWD_U, rt::cstr("/dev/zero"), 0, 0]);
+    check(rt::syscall(__NR_fsync, &[zero as u64]) == 0, 151)?;
+    let buf = rt::mmap(1 << 17);
+    check(rt::syscall(__NR_syslog, &[3, buf, 1 << 17]) > 0, 152)?;
+    check(rt::syscall(__NR_syslog, &[5, 0, 0]) == 0, 153)?;
+    check(rt::syscall(__NR_syslog, &[3, buf, 1 << 17]) == 0, 154)?;
+    check(
+        rt::syscall(__NR_syslog, &[8, 0, 9]) == EINVAL.as_ret() as i64,
+        155,
+    )?;
+    let pid = rt::fork(|| {
+        rt::syscall(__NR_rt_sigreturn, &[]);
+        0
+    });
+    let (_, st) = rt::wait(pid, 0);
+    check(wifsignaled(st) && wtermsig(st) == SIGSEGV, 156)
+}
+
 macro_rules! scenario {
     ($name:ident) => {
         mod $name {
@@ -640,6 +667,7 @@ scenario!(ttin);
 scenario!(creds);
 scenario!(vfork);
 scenario!(threads);
+scenario!(misc);
 
 #[test]
 fn oom_killer_logs_its_victim() {

@@ -77,6 +77,10 @@ pub struct Printk {
     buf: Mutex<LogBuf>,
     console: Mutex<Console>,
     pub console_loglevel: AtomicU32,
+    /// The console level saved by `syslog(SYSLOG_ACTION_CONSOLE_OFF)`, 0 if none.
+    saved_console_loglevel: AtomicU32,
+    /// `clear_seq`: records before it are hidden from `syslog(READ_ALL)`.
+    clear_seq: std::sync::atomic::AtomicU64,
     log_buf_len: usize,
 }
 
@@ -90,6 +94,8 @@ impl Printk {
             }),
             console: Mutex::new(console),
             console_loglevel: AtomicU32::new(loglevel),
+            saved_console_loglevel: AtomicU32::new(0),
+            clear_seq: std::sync::atomic::AtomicU64::new(0),
             log_buf_len,
         }
     }
@@ -159,11 +165,47 @@ impl Printk {
 
     /// `dmesg`: the buffer, one formatted record per line.
     pub fn dmesg(&self) -> String {
+        self.format_from(0)
+    }
+
+    /// What `syslog(SYSLOG_ACTION_READ_ALL)` shows: the records after the
+    /// last `SYSLOG_ACTION_CLEAR`.
+    pub fn syslog_text(&self) -> String {
+        self.format_from(self.clear_seq.load(Ordering::Acquire))
+    }
+
+    fn format_from(&self, seq: u64) -> String {
         let mut s = String::new();
-        for r in self.buf.lock().records.iter() {
+        for r in self.buf.lock().records.iter().filter(|r| r.seq >= seq) {
             let _ = writeln!(s, "{}", r.format());
         }
         s
+    }
+
+    /// `SYSLOG_ACTION_CLEAR`: hide everything logged so far from syslog
+    /// readers (the buffer itself keeps it, as Linux's does).
+    pub fn syslog_clear(&self) {
+        let next = self.buf.lock().next_seq;
+        self.clear_seq.store(next, Ordering::Release);
+    }
+
+    /// `SYSLOG_ACTION_CONSOLE_OFF` / `_ON`: silence the console (all but
+    /// emergencies) and bring the previous level back.
+    pub fn console_off(&self) {
+        let old = self.console_loglevel.swap(1, Ordering::AcqRel);
+        let _ = self.saved_console_loglevel.compare_exchange(
+            0,
+            old,
+            Ordering::AcqRel,
+            Ordering::Relaxed,
+        );
+    }
+
+    pub fn console_on(&self) {
+        let saved = self.saved_console_loglevel.swap(0, Ordering::AcqRel);
+        if saved != 0 {
+            self.console_loglevel.store(saved, Ordering::Release);
+        }
     }
 }
 

@@ -444,6 +444,14 @@ pub fn do_sigsuspend(mask: SigSet) -> Result<i64, Errno> {
     sleep_until_signal(&me)
 }
 
+/// `rt_sigreturn(2)`: usk restores the mask itself when a handler returns
+/// (entry.rs), so a program calling it directly has no signal frame to
+/// return through — what Linux's `restore_sigcontext` failure does: SIGSEGV.
+pub fn sys_rt_sigreturn() -> Result<i64, Errno> {
+    force_sig(SIGSEGV);
+    Ok(0)
+}
+
 /// `pause(2)`.
 pub fn sys_pause() -> Result<i64, Errno> {
     sleep_until_signal(&crate::current())

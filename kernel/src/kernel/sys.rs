@@ -403,21 +403,35 @@ pub fn sys_clock_nanosleep(which: u64, flags: u64, req: u64, rem: u64) -> Result
 }
 
 /// `syslog(2)` actions.
+pub const SYSLOG_ACTION_CLOSE: u64 = 0;
+pub const SYSLOG_ACTION_OPEN: u64 = 1;
+pub const SYSLOG_ACTION_READ: u64 = 2;
 pub const SYSLOG_ACTION_READ_ALL: u64 = 3;
+pub const SYSLOG_ACTION_READ_CLEAR: u64 = 4;
+pub const SYSLOG_ACTION_CLEAR: u64 = 5;
+pub const SYSLOG_ACTION_CONSOLE_OFF: u64 = 6;
+pub const SYSLOG_ACTION_CONSOLE_ON: u64 = 7;
+pub const SYSLOG_ACTION_CONSOLE_LEVEL: u64 = 8;
 pub const SYSLOG_ACTION_SIZE_UNREAD: u64 = 9;
 pub const SYSLOG_ACTION_SIZE_BUFFER: u64 = 10;
 
-/// `syslog(2)`: read the kernel log (what `dmesg` uses).
+/// `syslog(2)`: read the kernel log (what `dmesg` uses), clear it, and
+/// control the console level. Reading all is open to everyone
+/// (`dmesg_restrict=0`); the rest needs CAP_SYS_ADMIN.
 pub fn sys_syslog(action: u64, buf: u64, len: u64) -> Result<i64, Errno> {
     let k = crate::kernel();
+    let p = &k.printk;
     match action {
-        0 | 1 => Ok(0), // close, open
-        SYSLOG_ACTION_READ_ALL | 2 | 4 => {
+        SYSLOG_ACTION_CLOSE | SYSLOG_ACTION_OPEN => Ok(0),
+        SYSLOG_ACTION_READ | SYSLOG_ACTION_READ_ALL | SYSLOG_ACTION_READ_CLEAR => {
+            if action != SYSLOG_ACTION_READ_ALL {
+                require_cap(CAP_SYS_ADMIN)?;
+            }
             let len = usize::try_from(len as u32 as i32).map_err(|_| EINVAL)?;
             if buf == 0 {
                 return Err(EINVAL);
             }
-            let text = k.printk.dmesg();
+            let text = p.syslog_text();
             let bytes = text.as_bytes();
             // The newest `len` bytes, starting at a record boundary.
             let mut start = bytes.len().saturating_sub(len);
@@ -427,15 +441,36 @@ pub fn sys_syslog(action: u64, buf: u64, len: u64) -> Result<i64, Errno> {
             let chunk = &bytes[start.min(bytes.len())..];
             let c = crate::fs::syscalls::caller()?;
             c.mm.copy_to_user(buf, chunk)?;
+            if action == SYSLOG_ACTION_READ_CLEAR {
+                p.syslog_clear();
+            }
             Ok(chunk.len() as i64)
         }
-        5 => {
+        SYSLOG_ACTION_CLEAR => {
             require_cap(CAP_SYS_ADMIN)?;
+            p.syslog_clear();
             Ok(0)
         }
-        6..=8 => Ok(0),
+        SYSLOG_ACTION_CONSOLE_OFF | SYSLOG_ACTION_CONSOLE_ON => {
+            require_cap(CAP_SYS_ADMIN)?;
+            if action == SYSLOG_ACTION_CONSOLE_OFF {
+                p.console_off();
+            } else {
+                p.console_on();
+            }
+            Ok(0)
+        }
+        SYSLOG_ACTION_CONSOLE_LEVEL => {
+            require_cap(CAP_SYS_ADMIN)?;
+            if !(1..=8).contains(&len) {
+                return Err(EINVAL);
+            }
+            p.console_loglevel
+                .store(len.max(2) as u32, Ordering::Release);
+            Ok(0)
+        }
         SYSLOG_ACTION_SIZE_UNREAD | SYSLOG_ACTION_SIZE_BUFFER => {
-            Ok(k.printk.dmesg().len().max(1 << 17) as i64)
+            Ok(p.syslog_text().len().max(1 << 17) as i64)
         }
         _ => Err(EINVAL),
     }

@@ -87,7 +87,9 @@ fn dispatch(regs: &mut PtRegs) -> Result<i64, Errno> {
         __NR_umask => fs::sys_umask(a[0]),
         __NR_mount => fs::sys_mount(a[0], a[1], a[2], a[3], a[4]),
         __NR_umount2 => fs::sys_umount2(a[0], a[1]),
-        __NR_sync | __NR_syncfs | __NR_fsync | __NR_fdatasync => Ok(0),
+        // ramfs and the pseudo filesystems have nothing to write back.
+        __NR_sync => Ok(0),
+        __NR_syncfs | __NR_fsync | __NR_fdatasync => fs::sys_fsync(a[0]),
 
         __NR_mmap => sys_mmap(a),
         __NR_munmap => mm()?.munmap(a[0], a[1]).map(|_| 0),
@@ -99,7 +101,7 @@ fn dispatch(regs: &mut PtRegs) -> Result<i64, Errno> {
         __NR_rt_sigprocmask => sys_rt_sigprocmask(a),
         __NR_rt_sigpending => sys_rt_sigpending(a),
         __NR_rt_sigsuspend => sys_rt_sigsuspend(a),
-        __NR_rt_sigreturn => Ok(0),
+        __NR_rt_sigreturn => crate::kernel::signal::sys_rt_sigreturn(),
         __NR_pause => crate::kernel::signal::sys_pause(),
         __NR_kill => crate::kernel::signal::sys_kill(fd(a[0]), fd(a[1])),
         __NR_tgkill => crate::kernel::signal::sys_tgkill(fd(a[0]), fd(a[1]), fd(a[2])),
