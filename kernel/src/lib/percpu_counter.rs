@@ -17,14 +17,23 @@
 
 use crate::kernel::locking::SpinLock;
 use crate::kernel::percpu::{this_cpu_add_signed, PerCpu};
-use crate::kernel::preempt::{preempt_disable, preempt_enable};
+use crossbeam_utils::CachePadded;
 use std::cmp::Ordering as CmpOrdering;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 pub struct PercpuCounter {
-    count: SpinLock<i64>,
+    /// Read by every add: kept apart from the line folds write.
     counters: PerCpu<AtomicI64>,
     batch: i64,
+    /// `fbc->lock` and `fbc->count`, on their own cache line so that a fold
+    /// on one CPU does not evict what the other CPUs' adds read. The lock
+    /// serialises folds, `sum()` and `set()`; `read()` takes no lock.
+    shared: CachePadded<Shared>,
+}
+
+struct Shared {
+    lock: SpinLock<()>,
+    count: AtomicI64,
 }
 
 /// `percpu_counter_batch` for `nr_cpus` CPUs.
@@ -36,9 +45,12 @@ impl PercpuCounter {
     /// `percpu_counter_init(fbc, amount)`.
     pub fn new(nr_cpus: usize, amount: i64) -> Self {
         PercpuCounter {
-            count: SpinLock::new(amount),
             counters: PerCpu::new(nr_cpus, |_| AtomicI64::new(0)),
             batch: percpu_counter_batch(nr_cpus),
+            shared: CachePadded::new(Shared {
+                lock: SpinLock::new(()),
+                count: AtomicI64::new(amount),
+            }),
         }
     }
 
@@ -52,21 +64,36 @@ impl PercpuCounter {
     }
 
     /// `percpu_counter_add_batch()`.
+    ///
+    /// Like Linux's on x86 (`this_cpu_read` + `this_cpu_try_cmpxchg`), the
+    /// fast path does not disable preemption: it contains no scheduling or
+    /// interrupt point, and usk switches tasks and takes interrupts only at
+    /// such points, so the task cannot leave its CPU between reading the
+    /// delta and storing it back — the relaxed load + store is as atomic
+    /// with respect to its own CPU as `this_cpu_add`.
     #[inline(always)]
     pub fn add_batch(&self, amount: i64, batch: i64) {
-        preempt_disable();
         let c = self.counters.this_cpu();
         let count = c.load(Ordering::Relaxed) + amount;
         if count.abs() >= batch {
-            let mut g = self.count.lock_irqsave();
-            *g += count;
-            // The delta folded in is exactly what the counter held.
-            this_cpu_add_signed(c, -(count - amount));
-            drop(g);
+            self.fold(c, amount);
         } else {
-            this_cpu_add_signed(c, amount);
+            c.store(count, Ordering::Relaxed);
         }
-        preempt_enable();
+    }
+
+    /// The slow path of `add_batch`: move this CPU's delta plus `amount`
+    /// into the shared count (`raw_spin_lock_irqsave(&fbc->lock)` section).
+    #[cold]
+    #[inline(never)]
+    fn fold(&self, c: &AtomicI64, amount: i64) {
+        let _g = self.shared.lock.lock_irqsave();
+        // Re-read under the lock, with interrupts off, as Linux does.
+        let count = c.load(Ordering::Relaxed);
+        self.shared
+            .count
+            .fetch_add(count + amount, Ordering::Relaxed);
+        this_cpu_add_signed(c, -count);
     }
 
     /// `percpu_counter_add()`.
@@ -88,8 +115,8 @@ impl PercpuCounter {
     /// `percpu_counter_read()`: cheap, approximate, possibly negative.
     #[inline]
     pub fn read(&self) -> i64 {
-        // A racy read of the shared count is what Linux does too.
-        *self.count.lock_irqsave()
+        // A racy read of the shared count, as Linux's `READ_ONCE(fbc->count)`.
+        self.shared.count.load(Ordering::Relaxed)
     }
 
     /// `percpu_counter_read_positive()`.
@@ -99,8 +126,8 @@ impl PercpuCounter {
 
     /// `percpu_counter_sum()`: exact.
     pub fn sum(&self) -> i64 {
-        let g = self.count.lock_irqsave();
-        let mut ret = *g;
+        let _g = self.shared.lock.lock_irqsave();
+        let mut ret = self.shared.count.load(Ordering::Relaxed);
         for (_, c) in self.counters.iter() {
             ret += c.load(Ordering::Relaxed);
         }
@@ -114,11 +141,11 @@ impl PercpuCounter {
 
     /// `percpu_counter_set()`.
     pub fn set(&self, amount: i64) {
-        let mut g = self.count.lock_irqsave();
+        let _g = self.shared.lock.lock_irqsave();
         for (_, c) in self.counters.iter() {
             c.store(0, Ordering::Relaxed);
         }
-        *g = amount;
+        self.shared.count.store(amount, Ordering::Relaxed);
     }
 
     /// `__percpu_counter_compare()`: compare with `rhs`, exactly if needed.
