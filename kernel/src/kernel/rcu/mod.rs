@@ -42,14 +42,21 @@ use std::sync::atomic::Ordering;
 /// `rcu_read_lock()`: the returned guard is the read-side critical section.
 #[inline]
 pub fn rcu_read_lock() -> RcuReadGuard {
-    rcu_read_lock_enter();
+    let tracked = nesting_tracked();
+    if tracked {
+        rcu_read_lock_enter();
+    }
     RcuReadGuard {
+        tracked,
         _not_send: std::marker::PhantomData,
     }
 }
 
 /// Kernels in this process running the preemptible flavour. While it is
-/// zero (and in release builds) readers cost one relaxed load of it.
+/// zero (and in release builds) a reader costs one relaxed load of it, in
+/// `rcu_read_lock()`; the guard remembers the answer, so `rcu_read_unlock()`
+/// tests a register and always undoes exactly what the lock did, even if a
+/// preemptible-flavour kernel boots elsewhere in the process meanwhile.
 pub(crate) static PREEMPT_RCU_KERNELS: std::sync::atomic::AtomicUsize =
     std::sync::atomic::AtomicUsize::new(0);
 
@@ -60,40 +67,40 @@ fn nesting_tracked() -> bool {
 
 #[inline]
 fn rcu_read_lock_enter() {
-    if nesting_tracked() {
-        // Only the task itself writes its nesting count: no locked RMW.
-        with_current(|t| {
-            let n = &t.rcu_read_lock_nesting;
-            n.store(n.load(Ordering::Relaxed) + 1, Ordering::Relaxed)
-        });
-    }
+    // Only the task itself writes its nesting count: no locked RMW.
+    with_current(|t| {
+        let n = &t.rcu_read_lock_nesting;
+        n.store(n.load(Ordering::Relaxed) + 1, Ordering::Relaxed)
+    });
 }
 
 #[inline]
 fn rcu_read_unlock_exit() {
-    if nesting_tracked() {
-        let was = with_current(|t| {
-            let n = &t.rcu_read_lock_nesting;
-            let was = n.load(Ordering::Relaxed);
-            n.store(was.wrapping_sub(1), Ordering::Relaxed);
-            was
-        });
-        debug_assert!(was > 0, "rcu_read_unlock() without rcu_read_lock()");
-        if was == 1 && tree::preemptible() {
-            tree::rcu_read_unlock_special();
-        }
+    let was = with_current(|t| {
+        let n = &t.rcu_read_lock_nesting;
+        let was = n.load(Ordering::Relaxed);
+        n.store(was.wrapping_sub(1), Ordering::Relaxed);
+        was
+    });
+    debug_assert!(was > 0, "rcu_read_unlock() without rcu_read_lock()");
+    if was == 1 && tree::preemptible() {
+        tree::rcu_read_unlock_special();
     }
 }
 
 /// An RCU read-side critical section; `rcu_read_unlock()` on drop.
 pub struct RcuReadGuard {
+    /// Whether `rcu_read_lock()` counted this section in the task.
+    tracked: bool,
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl Drop for RcuReadGuard {
     #[inline]
     fn drop(&mut self) {
-        rcu_read_unlock_exit();
+        if self.tracked {
+            rcu_read_unlock_exit();
+        }
     }
 }
 
