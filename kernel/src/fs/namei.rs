@@ -220,6 +220,11 @@ pub fn kern_path(name: &str) -> Result<Path, Errno> {
 enum NewNode {
     Reg,
     Dir,
+    /// A device, FIFO or socket node (`vfs_mknod`).
+    Special {
+        ty: u32,
+        dev: u64,
+    },
 }
 
 /// `filename_create()` + the `vfs_create`/`vfs_mkdir`/`vfs_mknod` call,
@@ -248,6 +253,7 @@ fn create_node(
     match kind {
         NewNode::Reg => (dir.i_op.create.ok_or(EACCES)?)(&dir, &d, S_IFREG | mode)?,
         NewNode::Dir => (dir.i_op.mkdir.ok_or(EPERM)?)(&dir, &d, S_IFDIR | mode)?,
+        NewNode::Special { ty, dev } => (dir.i_op.mknod.ok_or(EPERM)?)(&dir, &d, ty | mode, dev)?,
     }
     parent.path.dentry.hash_child(&d);
     Ok(Path {
@@ -280,31 +286,13 @@ pub fn vfs_mknod_at(
     dev: u64,
 ) -> Result<(), Errno> {
     let ty = mode & S_IFMT;
-    match ty {
-        0 | S_IFREG => {
-            return create_node(fs, base, name, mode & S_IALLUGO, NewNode::Reg).map(|_| ())
-        }
-        S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK => {}
+    let kind = match ty {
+        0 | S_IFREG => NewNode::Reg,
+        S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK => NewNode::Special { ty, dev },
         S_IFDIR => return Err(EPERM),
         _ => return Err(EINVAL),
-    }
-    let parent = path_parentat(fs, base, name)?;
-    let Last::Norm(last) = &parent.last else {
-        return Err(EEXIST);
     };
-    if parent.trailing_slash {
-        return Err(ENOENT);
-    }
-    let dir = parent.path.inode().ok_or(ENOENT)?;
-    let _g = dir.i_rwsem.lock();
-    let d = lookup_one_locked(&parent.path.dentry, last)?;
-    if !d.is_negative() {
-        return Err(EEXIST);
-    }
-    let mknod = dir.i_op.mknod.ok_or(EPERM)?;
-    mknod(&dir, &d, ty | (mode & !fs.umask() & S_IALLUGO), dev)?;
-    parent.path.dentry.hash_child(&d);
-    Ok(())
+    create_node(fs, base, name, mode, kind).map(|_| ())
 }
 
 /// `mknod(path, mode, dev)` from the current task.
