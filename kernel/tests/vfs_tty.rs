@@ -46,6 +46,41 @@ fn read_str(f: &File, n: usize) -> Result<String, Errno> {
     Ok(String::from_utf8_lossy(&b[..k]).into_owned())
 }
 
+/// A kthread running `f` on CPU 1 while the test goes on.
+struct OnCpu1<R> {
+    result: Arc<parking_lot::Mutex<Option<R>>>,
+    done: Arc<Completion>,
+}
+
+impl<R> OnCpu1<R> {
+    fn finished(&self) -> bool {
+        self.result.lock().is_some()
+    }
+
+    /// Wait for the kthread and take what `f` returned.
+    fn join(self) -> R {
+        self.done.wait_for_completion();
+        self.result.lock().take().unwrap()
+    }
+}
+
+fn on_cpu1<R: Send + 'static>(name: &str, f: impl FnOnce() -> R + Send + 'static) -> OnCpu1<R> {
+    let result = Arc::new(parking_lot::Mutex::new(None));
+    let done = Arc::new(Completion::new());
+    let (r2, d2) = (Arc::clone(&result), Arc::clone(&done));
+    let t = kthread_create_on_cpu(
+        move || {
+            *r2.lock() = Some(f());
+            d2.complete();
+            0
+        },
+        1,
+        name,
+    );
+    wake_up_process(&t);
+    OnCpu1 { result, done }
+}
+
 /// (line, tty, its file on /dev/ttyS<n>)
 fn serial() -> (Arc<MemLine>, Arc<TtyStruct>, Arc<File>) {
     let line = Arc::new(MemLine::default());
@@ -126,26 +161,12 @@ fn termios_ioctls_raw_mode_and_vmin() {
         mem.write(tio, &raw.to_bytes()).unwrap();
         tty_ioctl_ok(&f, TCSETSW, tio, &mem);
         let f2 = Arc::clone(&f);
-        let res = Arc::new(parking_lot::Mutex::new(None));
-        let r2 = Arc::clone(&res);
-        let done = Arc::new(Completion::new());
-        let d2 = Arc::clone(&done);
-        let t = kthread_create_on_cpu(
-            move || {
-                *r2.lock() = Some(read_str(&f2, 10));
-                d2.complete();
-                0
-            },
-            1,
-            "tty_reader",
-        );
-        wake_up_process(&t);
+        let reader = on_cpu1("tty_reader", move || read_str(&f2, 10));
         tty.receive_buf(b"xy");
         msleep(20);
-        let early = res.lock().is_none();
+        let early = !reader.finished();
         tty.receive_buf(b"z");
-        done.wait_for_completion();
-        let vmin_read = res.lock().take();
+        let vmin_read = reader.join();
         // VMIN=0, VTIME=0: poll, returns 0 at once.
         raw.c_cc[VMIN] = 0;
         mem.write(tio, &raw.to_bytes()).unwrap();
@@ -182,7 +203,7 @@ fn termios_ioctls_raw_mode_and_vmin() {
     assert_eq!(r.0, b"", "raw mode does not echo");
     assert_eq!(r.1, "a\x7f\x03\r", "no editing, no signals, no CR mapping");
     assert!(r.2, "read returned before VMIN bytes");
-    assert_eq!(r.3, Some(Ok("xyz".to_string())));
+    assert_eq!(r.3, Ok("xyz".to_string()));
     assert_eq!(r.4, "");
     assert_eq!(r.5, "");
     assert_eq!(r.6, 5);
@@ -257,24 +278,10 @@ fn console_over_the_simulated_uart() {
         kernel_write(&con, b"login: ").unwrap();
         // A reader blocks on CPU 1; input arrives by interrupt.
         let c2 = Arc::clone(&con);
-        let res = Arc::new(parking_lot::Mutex::new(None));
-        let r2 = Arc::clone(&res);
-        let done = Arc::new(Completion::new());
-        let d2 = Arc::clone(&done);
-        let t = kthread_create_on_cpu(
-            move || {
-                *r2.lock() = Some(read_str(&c2, 100));
-                d2.complete();
-                0
-            },
-            1,
-            "console_reader",
-        );
-        wake_up_process(&t);
+        let reader = on_cpu1("console_reader", move || read_str(&c2, 100));
         msleep(10);
         m2.type_input(b"root\r");
-        done.wait_for_completion();
-        let line = res.lock().take();
+        let line = reader.join();
         // /dev/tty is the same terminal.
         m2.type_input(b"via tty\n");
         let mut got = String::new();
@@ -310,7 +317,7 @@ fn console_over_the_simulated_uart() {
         );
         (line, got, last, eof)
     });
-    assert_eq!(r.0, Some(Ok("root\n".into())));
+    assert_eq!(r.0, Ok("root\n".into()));
     assert_eq!(r.1, "via tty\n");
     assert_eq!(r.2, "last");
     assert_eq!(r.3, "");
@@ -332,21 +339,12 @@ fn vtime_inter_byte_timer_and_poll() {
         raw.c_cc[VTIME] = 1;
         tty.set_termios(raw);
         let (f2, t2) = (Arc::clone(&f), Arc::clone(&tty));
-        let done = Arc::new(Completion::new());
-        let d2 = Arc::clone(&done);
-        let t = kthread_create_on_cpu(
-            move || {
-                msleep(30);
-                t2.receive_buf(b"ab");
-                d2.complete();
-                0
-            },
-            1,
-            "typist",
-        );
-        wake_up_process(&t);
+        let typist = on_cpu1("typist", move || {
+            msleep(30);
+            t2.receive_buf(b"ab");
+        });
         let got = read_str(&f2, 64).unwrap();
-        done.wait_for_completion();
+        typist.join();
         // poll: not readable, then readable once a line is complete.
         tty.set_termios(TTY_STD_TERMIOS);
         let mut e = vec![PollEntry {
