@@ -70,3 +70,60 @@ perf script -i /tmp/p.data\n");
         "{script}"
     );
 }
+
+#[test]
+fn syscall_events_in_trace_pipe_perf_list_and_stat() {
+    let r = usk("cd /sys/kernel/tracing\n\
+echo 'syscalls:sys_enter_openat syscalls:sys_exit_openat syscalls:sys_enter_read syscalls:sys_exit_read' > set_event\n\
+cat /etc/rc > /dev/null\n\
+echo '' > set_event\n\
+cat trace_pipe > /tmp/pipe\n\
+cd /\n\
+grep cat- /tmp/pipe\n\
+echo ===\n\
+perf list | grep 'syscalls:sys_e[a-z]*_openat '\n\
+echo ===\n\
+perf stat -e syscalls:sys_enter_getpid -- ubench getpid 1000 2>&1\n\
+echo ===\n\
+perf stat -e 'syscalls:*' -- true 2>&1\n");
+    assert_eq!(r.status, 0, "{}\n{}", r.output, r.dmesg);
+    let parts: Vec<&str> = r.output.split("===\n").collect();
+    let (pipe, list, stat, glob) = (parts[0], parts[1], parts[2], parts[3]);
+    // cat opens /etc/rc (fd 3 after stdin/out/err), reads it to EOF
+    let open = pipe
+        .lines()
+        .find(|l| l.contains(": sys_openat(dfd: "))
+        .unwrap_or_else(|| panic!("{pipe}"));
+    assert!(
+        open.contains(", filename: ") && open.contains(", flags: ") && open.contains(", mode: "),
+        "{open}"
+    );
+    assert!(pipe.contains(": sys_openat -> 0x3\n"), "{pipe}");
+    assert!(pipe.contains(": sys_read(fd: 3, buf: "), "{pipe}");
+    assert!(pipe.contains(": sys_read -> 0x0\n"), "{pipe}");
+    assert_eq!(
+        list.lines().map(str::trim).collect::<Vec<_>>(),
+        [
+            "syscalls:sys_enter_openat                          [Tracepoint event]",
+            "syscalls:sys_exit_openat                           [Tracepoint event]"
+        ],
+        "{list}"
+    );
+    let count = |text: &str, ev: &str| -> u64 {
+        let l = text
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(ev))
+            .unwrap_or_else(|| panic!("{ev} in\n{text}"));
+        l.split_whitespace()
+            .next()
+            .unwrap()
+            .replace(',', "")
+            .parse()
+            .unwrap()
+    };
+    // ubench's own getpid, then the 1000 it times
+    assert_eq!(count(stat, "syscalls:sys_enter_getpid"), 1001, "{stat}");
+    assert_eq!(count(glob, "syscalls:sys_enter_exit_group"), 1, "{glob}");
+    assert_eq!(count(glob, "syscalls:sys_exit_exit_group"), 0, "{glob}");
+    assert!(count(glob, "syscalls:sys_enter_execve") <= 1, "{glob}");
+}
