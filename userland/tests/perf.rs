@@ -127,3 +127,30 @@ perf stat -e 'syscalls:*' -- true 2>&1\n");
     assert_eq!(count(glob, "syscalls:sys_exit_exit_group"), 0, "{glob}");
     assert!(count(glob, "syscalls:sys_enter_execve") <= 1, "{glob}");
 }
+
+#[test]
+fn stat_counts_kmalloc_of_make() {
+    let r = usk("cd /usr/src/hello\nperf stat -e kmem:kmalloc make 2>&1\n");
+    assert_eq!(r.status, 0, "{}\n{}", r.output, r.dmesg);
+    assert!(
+        r.output.contains("Performance counter stats for 'make':\n"),
+        "{}",
+        r.output
+    );
+    let l = r
+        .output
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some("kmem:kmalloc"))
+        .unwrap_or_else(|| panic!("{}", r.output));
+    let n: u64 = l
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .replace(',', "")
+        .parse()
+        .unwrap();
+    // at least one linux_binprm per exec: make runs three recipes, each a
+    // shell that execs cc
+    assert!(n >= 6, "{}", r.output);
+    assert!(r.output.contains("seconds time elapsed"), "{}", r.output);
+}
