@@ -112,8 +112,8 @@ pub enum EventClass {
     /// A `TRACE_EVENT`: `trace` shows `name: fields`.
     Trace,
     /// A `syscalls:` event: `trace` shows its own text (`sys_x(...)`,
-    /// `sys_x -> ret`), and its key also counts in
-    /// [`syscalls::SYSCALL_EVENTS_KEY`].
+    /// `sys_x -> ret`), and its key also counts in its call's key, which
+    /// the syscall path checks.
     Syscall,
 }
 
@@ -147,7 +147,7 @@ impl TraceEvent {
     fn key_add(&self, n: u32) {
         self.key.fetch_add(n, Ordering::AcqRel);
         if self.class == EventClass::Syscall {
-            syscalls::SYSCALL_EVENTS_KEY.fetch_add(n, Ordering::AcqRel);
+            syscalls::nr_key_add(self.id, n);
         }
     }
 
@@ -155,7 +155,7 @@ impl TraceEvent {
     fn key_sub(&self, n: u32) {
         self.key.fetch_sub(n, Ordering::AcqRel);
         if self.class == EventClass::Syscall {
-            syscalls::SYSCALL_EVENTS_KEY.fetch_sub(n, Ordering::AcqRel);
+            syscalls::nr_key_sub(self.id, n);
         }
     }
 }

@@ -13,10 +13,12 @@
 //! `sys_openat(dfd: ffffff9c, filename: 7ff0…, flags: 0, mode: 0)` and
 //! `sys_openat -> 0x3`, without the `event: ` prefix of other events.
 //!
-//! Cost when off: the syscall entry and exit each load one counter,
-//! [`SYSCALL_EVENTS_KEY`] — the number of enabled or probed syscall events
-//! over every kernel of the process — and branch on it; only when it is
-//! non-zero is the call's event looked up.
+//! Cost when off: the syscall entry and exit each load one counter, the
+//! call's entry in [`NR_KEYS`] — the number of enabled or probed events of
+//! that call over every kernel of the process (Linux's per-number
+//! `enabled_enter_syscalls` bitmap) — and branch on it; only a call whose
+//! events are on looks its event up, so enabling one call's events costs
+//! the others nothing.
 //!
 //! Invariants: `SYSCALLS` is sorted by number without duplicates; the
 //! event of entry `i` has id `first_id() + 2i` (enter) and `+ 2i + 1`
@@ -167,9 +169,41 @@ pub const SYSCALLS: &[SyscallMeta] = &[
         "int" flags),
 ];
 
-/// Enabled or probed `syscalls:*` events, over every kernel of the
-/// process: the one load the syscall path pays while none is on.
-pub static SYSCALL_EVENTS_KEY: AtomicU32 = AtomicU32::new(0);
+/// Size of the per-number key table (x86-64's numbers stay below it).
+const NR_SYSCALLS: usize = 512;
+
+/// Per system call number: enabled or probed `sys_enter_*`/`sys_exit_*`
+/// events of that call, over every kernel of the process — the one load
+/// the syscall path pays while they are off.
+static NR_KEYS: [AtomicU32; NR_SYSCALLS] = [const { AtomicU32::new(0) }; NR_SYSCALLS];
+
+/// The key of the call a syscall event (by id) belongs to.
+fn nr_key(id: u16) -> Option<&'static AtomicU32> {
+    let m = SYSCALLS.get((id as usize).checked_sub(first_id())? / 2)?;
+    NR_KEYS.get(m.nr as usize)
+}
+
+/// `n` more users of the syscall event `id` (see `TraceEvent::key_add`).
+pub(super) fn nr_key_add(id: u16, n: u32) {
+    if let Some(k) = nr_key(id) {
+        k.fetch_add(n, Ordering::AcqRel);
+    }
+}
+
+/// `n` fewer users of the syscall event `id`.
+pub(super) fn nr_key_sub(id: u16, n: u32) {
+    if let Some(k) = nr_key(id) {
+        k.fetch_sub(n, Ordering::AcqRel);
+    }
+}
+
+/// Whether call `nr` has an event on.
+#[inline(always)]
+fn nr_hot(nr: u64) -> bool {
+    NR_KEYS
+        .get(nr as usize)
+        .is_some_and(|k| k.load(Ordering::Relaxed) != 0)
+}
 
 /// Offset of `__syscall_nr`, and of the first argument / `ret`.
 const NR_OFFSET: usize = 8;
@@ -305,7 +339,7 @@ fn index_of(nr: u64) -> Option<usize> {
 /// `ftrace_syscall_enter()`, called before the handler.
 #[inline]
 pub fn trace_sys_enter(regs: &PtRegs) {
-    if SYSCALL_EVENTS_KEY.load(Ordering::Relaxed) != 0 {
+    if nr_hot(regs.nr) {
         sys_enter_slow(regs);
     }
 }
@@ -325,7 +359,7 @@ fn sys_enter_slow(regs: &PtRegs) {
 /// `ftrace_syscall_exit()`, called after the handler with its result.
 #[inline]
 pub fn trace_sys_exit(regs: &PtRegs, ret: i64) {
-    if SYSCALL_EVENTS_KEY.load(Ordering::Relaxed) != 0 {
+    if nr_hot(regs.nr) {
         sys_exit_slow(regs, ret);
     }
 }
@@ -347,6 +381,7 @@ mod tests {
         assert!(SYSCALLS.windows(2).all(|w| w[0].nr < w[1].nr));
         for m in SYSCALLS {
             assert!(m.args.len() <= 6, "{}", m.name);
+            assert!((m.nr as usize) < NR_SYSCALLS, "{}", m.name);
             // the SYSCALL_DEFINE name is the table name, or its new* twin
             let table = uapi::unistd::syscall_name(m.nr).expect("a known number");
             assert!(
@@ -355,6 +390,20 @@ mod tests {
                 m.name
             );
         }
+    }
+
+    /// An event's users key its own call only.
+    #[test]
+    fn keys_are_per_call() {
+        let open = 2 * index_of(__NR_openat).unwrap();
+        let exit = EVENTS[open + 1].id;
+        assert!(!nr_hot(__NR_openat) && !nr_hot(__NR_getpid));
+        nr_key_add(exit, 2);
+        assert!(nr_hot(__NR_openat) && !nr_hot(__NR_getpid) && !nr_hot(100_000));
+        nr_key_sub(exit, 2);
+        assert!(!nr_hot(__NR_openat));
+        // ids of declared events have no call
+        assert!(nr_key(0).is_none());
     }
 
     /// Every call `dispatch()` handles has metadata, and nothing more.
