@@ -129,8 +129,10 @@ perf stat -e 'syscalls:*' -- true 2>&1\n");
 }
 
 #[test]
-fn stat_counts_kmalloc_of_make() {
-    let r = usk("cd /usr/src/hello\nperf stat -e kmem:kmalloc make 2>&1\n");
+fn stat_counts_kmalloc_of_make_and_getnames_of_cat() {
+    let r = usk("cd /usr/src/hello\nperf stat -e kmem:kmalloc make 2>&1\n\
+perf stat -e kmem:kmem_cache_alloc -- cat /etc/rc > /tmp/stat 2>&1\n\
+grep kmem: /tmp/stat\n");
     assert_eq!(r.status, 0, "{}\n{}", r.output, r.dmesg);
     assert!(
         r.output.contains("Performance counter stats for 'make':\n"),
@@ -153,4 +155,11 @@ fn stat_counts_kmalloc_of_make() {
     // shell that execs cc
     assert!(n >= 6, "{}", r.output);
     assert!(r.output.contains("seconds time elapsed"), "{}", r.output);
+    // getname()'s names_cache objects: execve's path and cat's openat
+    let l = r
+        .output
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some("kmem:kmem_cache_alloc"))
+        .unwrap_or_else(|| panic!("{}", r.output));
+    assert!(l.trim_start().starts_with("2 "), "{}", r.output);
 }

@@ -6,9 +6,12 @@
 //! `kmem:kmalloc` event, slab accounting and `/proc/slabinfo` counts that
 //! go with it — and moves `x` into that object's bytes of physical memory.
 //! Dropping the box runs `T`'s destructor in place, then `kfree`s the
-//! object (`kmem:kfree`). Kernel paths that kmalloc in Linux
-//! (`alloc_bprm`, `alloc_pipe_info`) keep their structure in a `KBox`, so
-//! `perf stat -e kmem:kmalloc` sees what a real kernel would.
+//! object (`kmem:kfree`). `KBox::new_in(x, cache, flags)` does the same
+//! with an object of a dedicated cache (`kmem_cache_alloc`/`_free`, as
+//! `__getname()` uses `names_cache`). Kernel paths that allocate so in
+//! Linux (`alloc_bprm`, `alloc_pipe_info`, `getname`) keep their structure
+//! in a `KBox`, so `perf stat -e kmem:kmalloc` sees what a real kernel
+//! would.
 //!
 //! Invariants: a kmalloc object is accessed only by its owner — slab
 //! objects are private to whoever allocated them, no other path reads or
@@ -21,11 +24,12 @@
 //! compile time.
 
 use crate::mm::gfp::Gfp;
+use crate::mm::slab::KmemCache;
 use crate::mm::{Mm, PAGE_OFFSET};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::sync::Arc;
-use uapi::errno::{Errno, ENOMEM};
+use uapi::errno::{Errno, EINVAL, ENOMEM};
 
 /// `ARCH_KMALLOC_MINALIGN`: every kmalloc object is aligned this much.
 const KMALLOC_MINALIGN: usize = 8;
@@ -35,6 +39,8 @@ pub struct KBox<T> {
     ptr: NonNull<T>,
     /// The object's direct-map address (what `kfree` takes).
     obj: u64,
+    /// The cache the object came from; `None`: kmalloc.
+    cache: Option<Arc<KmemCache>>,
     mm: Arc<Mm>,
     _owns: PhantomData<T>,
 }
@@ -49,6 +55,20 @@ impl<T> KBox<T> {
     /// `kmalloc(sizeof(T), flags)` in the running kernel, and move `x`
     /// into the object; `ENOMEM` if the allocation fails.
     pub fn new(x: T, flags: Gfp) -> Result<Self, Errno> {
+        Self::alloc(x, None, flags)
+    }
+
+    /// `kmem_cache_alloc(cache, flags)` in the running kernel, and move
+    /// `x` into the object; `EINVAL` if a `T` does not fit the cache's
+    /// objects, `ENOMEM` if the allocation fails.
+    pub fn new_in(x: T, cache: &Arc<KmemCache>, flags: Gfp) -> Result<Self, Errno> {
+        if std::mem::size_of::<T>() > cache.object_size {
+            return Err(EINVAL);
+        }
+        Self::alloc(x, Some(Arc::clone(cache)), flags)
+    }
+
+    fn alloc(x: T, cache: Option<Arc<KmemCache>>, flags: Gfp) -> Result<Self, Errno> {
         const {
             assert!(std::mem::size_of::<T>() > 0, "KBox of a zero-sized type");
             assert!(
@@ -58,15 +78,19 @@ impl<T> KBox<T> {
         }
         let mm = Arc::clone(&crate::kernel().mm);
         let size = std::mem::size_of::<T>();
-        let obj = mm.kmalloc(size, flags).ok_or(ENOMEM)?;
-        // kmalloc objects are 8-aligned direct-map addresses of RAM.
+        let obj = match &cache {
+            Some(c) => mm.kmem_cache_alloc(c, flags),
+            None => mm.kmalloc(size, flags),
+        }
+        .ok_or(ENOMEM)?;
+        // slab objects are 8-aligned direct-map addresses of RAM.
         let host = obj
             .checked_sub(PAGE_OFFSET)
             .and_then(|phys| mm.physmem.host_ptr(phys, size).ok())
             .and_then(|p| NonNull::new(p.cast::<T>()))
             .filter(|p| p.as_ptr().is_aligned());
         let Some(ptr) = host else {
-            mm.kfree(obj);
+            free(&mm, cache.as_deref(), obj);
             return Err(ENOMEM);
         };
         // SAFETY: `ptr` covers `size` bytes of RAM inside the object we
@@ -76,12 +100,13 @@ impl<T> KBox<T> {
         Ok(KBox {
             ptr,
             obj,
+            cache,
             mm,
             _owns: PhantomData,
         })
     }
 
-    /// The kmalloc object's address (`%p` of the structure in Linux).
+    /// The object's address (`%p` of the structure in Linux).
     pub fn obj(&self) -> u64 {
         self.obj
     }
@@ -108,7 +133,15 @@ impl<T> Drop for KBox<T> {
         // SAFETY: the T written in `new` is still there and is dropped
         // exactly once, here; nothing uses the bytes afterwards but kfree.
         unsafe { std::ptr::drop_in_place(self.ptr.as_ptr()) };
-        self.mm.kfree(self.obj);
+        free(&self.mm, self.cache.as_deref(), self.obj);
+    }
+}
+
+/// Give an object back where it came from.
+fn free(mm: &Mm, cache: Option<&KmemCache>, obj: u64) {
+    match cache {
+        Some(c) => mm.kmem_cache_free(c, obj),
+        None => mm.kfree(obj),
     }
 }
 
@@ -182,5 +215,22 @@ mod tests {
         };
         assert_eq!(active(&during), active(&before) + 1);
         assert_eq!(active(&end), active(&before));
+    }
+
+    #[test]
+    fn cache_objects_go_back_to_their_cache() {
+        let (r, _) = run(config(1), || {
+            let k = crate::kernel();
+            let c = k.mm.kmem_cache_create("kbox_test", 64, 0, 0).unwrap();
+            let b = KBox::new_in([3u64; 8], &c, GFP_KERNEL).unwrap();
+            let during = k.mm.kmem_cache_stats(&c).0;
+            let sum: u64 = b.iter().sum();
+            let too_big = KBox::new_in([0u64; 9], &c, GFP_KERNEL).map(|_| ());
+            drop(b);
+            let after = k.mm.kmem_cache_stats(&c).0;
+            let destroyed = k.mm.kmem_cache_destroy(c).is_ok();
+            (during, sum, too_big, after, destroyed)
+        });
+        assert_eq!(r, (1, 24, Err(EINVAL), 0, true));
     }
 }
