@@ -85,10 +85,13 @@ perf list | grep 'syscalls:sys_e[a-z]*_openat '\n\
 echo ===\n\
 perf stat -e syscalls:sys_enter_getpid -- ubench getpid 1000 2>&1\n\
 echo ===\n\
-perf stat -e 'syscalls:*' -- true 2>&1\n");
+perf stat -e 'syscalls:*' -- true 2>&1\n\
+echo ===\n\
+perf record -e syscalls:sys_enter_openat,syscalls:sys_exit_openat -o /tmp/p.data -- cat /etc/rc >/dev/null 2>&1\n\
+perf script -i /tmp/p.data\n");
     assert_eq!(r.status, 0, "{}\n{}", r.output, r.dmesg);
     let parts: Vec<&str> = r.output.split("===\n").collect();
-    let (pipe, list, stat, glob) = (parts[0], parts[1], parts[2], parts[3]);
+    let (pipe, list, stat, glob, script) = (parts[0], parts[1], parts[2], parts[3], parts[4]);
     // cat opens /etc/rc (fd 3 after stdin/out/err), reads it to EOF
     let open = pipe
         .lines()
@@ -126,6 +129,21 @@ perf stat -e 'syscalls:*' -- true 2>&1\n");
     assert_eq!(count(glob, "syscalls:sys_enter_exit_group"), 1, "{glob}");
     assert_eq!(count(glob, "syscalls:sys_exit_exit_group"), 0, "{glob}");
     assert!(count(glob, "syscalls:sys_enter_execve") <= 1, "{glob}");
+    // perf script renders syscall events with their print formats
+    let lines: Vec<&str> = script.lines().collect();
+    assert_eq!(lines.len(), 2, "{script}");
+    let (_, enter) = lines[0]
+        .split_once(": syscalls:sys_enter_openat: ")
+        .expect(script);
+    assert!(enter.starts_with("dfd: 0x"), "{script}");
+    assert!(
+        enter.ends_with(", flags: 0x00080000, mode: 0x00000000"),
+        "{script}"
+    );
+    assert!(
+        lines[1].ends_with(": syscalls:sys_exit_openat: 0x3"),
+        "{script}"
+    );
 }
 
 #[test]
