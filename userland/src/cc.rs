@@ -263,10 +263,14 @@ struct Unit {
 
 /// The second pass: functions defined at file scope, functions called.
 fn analyse(src: &[u8], toks: &[Token]) -> Unit {
-    let text = |t: &Token| {
-        String::from_utf8_lossy(&src[t.off as usize..(t.off + t.len) as usize]).into_owned()
+    // tokens come back from user memory: a bad one reads as empty text
+    let text = |t: &Token| -> &[u8] {
+        let range = t.off as usize..t.off as usize + t.len as usize;
+        src.get(range).unwrap_or(&[])
     };
-    let is = |t: Option<&Token>, p: &str| t.is_some_and(|t| t.kind == Kind::Punct && text(t) == p);
+    let is = |t: Option<&Token>, p: &str| {
+        t.is_some_and(|t| t.kind == Kind::Punct && text(t) == p.as_bytes())
+    };
     let mut u = Unit {
         tokens: toks.len(),
         ..Default::default()
@@ -281,7 +285,7 @@ fn analyse(src: &[u8], toks: &[Token]) -> Unit {
         if t.kind != Kind::Ident || !is(toks.get(k + 1), "(") {
             continue;
         }
-        let name = text(t);
+        let name = String::from_utf8_lossy(text(t)).into_owned();
         if KEYWORDS.contains(&name.as_str()) {
             continue;
         }
