@@ -210,6 +210,22 @@ impl PhysMem {
         Ok(())
     }
 
+    /// The host address of physical `addr..addr + len`, for a kernel object
+    /// that lives in RAM (a slab object holding a Rust value). The pointer
+    /// is valid while this `PhysMem` lives; it is derived from the whole
+    /// allocation, whose words are `UnsafeCell`s, so writing through it is
+    /// allowed — provided nobody accesses those bytes concurrently (the
+    /// caller's invariant: it owns them).
+    pub fn host_ptr(&self, addr: u64, len: usize) -> Result<*mut u8, PhysMemError> {
+        self.check(addr, len)?;
+        Ok(self
+            .words
+            .as_ptr()
+            .cast::<u8>()
+            .cast_mut()
+            .wrapping_add(addr as usize))
+    }
+
     /// Fills frame `pfn` with zeroes (`clear_page`).
     pub fn zero_frame(&self, pfn: usize) -> Result<(), PhysMemError> {
         for w in self.frame_words(pfn)? {
@@ -251,6 +267,17 @@ mod tests {
         assert!(m.write(u64::MAX - 2, &b).is_err());
         assert!(m.zero_frame(262144).is_err());
         assert!(m.copy_frame(usize::MAX, 0).is_err());
+    }
+
+    #[test]
+    fn host_ptr_is_the_bytes_of_ram() {
+        let m = PhysMem::new(PAGE_SIZE as u64).unwrap();
+        assert!(m.host_ptr(PAGE_SIZE as u64 - 4, 8).is_err());
+        assert!(m.host_ptr(u64::MAX, 1).is_err());
+        let p = m.host_ptr(16, 8).unwrap();
+        // SAFETY: 8 in-range bytes of `m`, accessed by this thread only.
+        unsafe { p.cast::<u64>().write(0x1122_3344_5566_7788) };
+        assert_eq!(m.read_u64(16).unwrap(), 0x1122_3344_5566_7788);
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! preemption points only, as in a non-preemptible (`CONFIG_PREEMPT_NONE`)
 //! Linux kernel, which is what lets an RCU read-side section cost nothing.
 
+pub mod alloc;
 pub mod arch;
 pub mod drivers;
 pub mod events;

@@ -410,3 +410,66 @@ fn chrome_trace_json_has_syscall_slices() {
         .iter()
         .any(|e| e["ph"] == "M" && e["args"]["name"] == "usk tasks"));
 }
+
+#[test]
+fn syscall_events_fire_and_format_like_linux() {
+    let (r, _) = run(config(1), || {
+        let ids = read("available_events");
+        let enter_fmt = read("events/syscalls/sys_enter_openat/format");
+        let exit_fmt = read("events/syscalls/sys_exit_openat/format");
+        write(
+            "set_event",
+            "syscalls:sys_enter_getpid syscalls:sys_exit_getpid",
+        );
+        let set = read("set_event");
+        let sys_state = read("events/syscalls/enable");
+        let mut regs = uapi::abi::PtRegs {
+            nr: uapi::unistd::__NR_getpid,
+            ..Default::default()
+        };
+        let pid = kernel::arch::x86::syscall_64::do_syscall_64(&mut regs);
+        // a call whose events are off leaves nothing
+        regs.nr = uapi::unistd::__NR_getppid;
+        kernel::arch::x86::syscall_64::do_syscall_64(&mut regs);
+        let pipe = read("trace_pipe");
+        write("set_event", "");
+        (ids, enter_fmt, exit_fmt, set, sys_state, pid, pipe)
+    });
+    let (ids, enter_fmt, exit_fmt, set, sys_state, pid, pipe) = r;
+    assert!(
+        ids.lines().any(|l| l == "syscalls:sys_enter_openat")
+            && ids.lines().any(|l| l == "syscalls:sys_exit_read"),
+        "{ids}"
+    );
+    let common = "format:\n\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n";
+    let (head, body) = enter_fmt.split_once(common).expect(&enter_fmt);
+    assert!(head.starts_with("name: sys_enter_openat\nID: "), "{head}");
+    assert_eq!(
+        body,
+        "\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n\
+         \tfield:int dfd;\toffset:16;\tsize:8;\tsigned:0;\n\
+         \tfield:const char * filename;\toffset:24;\tsize:8;\tsigned:0;\n\
+         \tfield:int flags;\toffset:32;\tsize:8;\tsigned:0;\n\
+         \tfield:umode_t mode;\toffset:40;\tsize:8;\tsigned:0;\n\n\
+         print fmt: \"dfd: 0x%08lx, filename: 0x%08lx, flags: 0x%08lx, mode: 0x%08lx\", ((unsigned long)(REC->dfd)), ((unsigned long)(REC->filename)), ((unsigned long)(REC->flags)), ((unsigned long)(REC->mode))\n"
+    );
+    let (head, body) = exit_fmt.split_once(common).expect(&exit_fmt);
+    assert!(head.starts_with("name: sys_exit_openat\nID: "), "{head}");
+    assert_eq!(
+        body,
+        "\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n\
+         \tfield:long ret;\toffset:16;\tsize:8;\tsigned:1;\n\n\
+         print fmt: \"0x%lx\", REC->ret\n"
+    );
+    assert_eq!(set, "syscalls:sys_enter_getpid\nsyscalls:sys_exit_getpid\n");
+    assert_eq!(sys_state, "X\n");
+    // "init-1 [000] ..... secs.usecs: sys_getpid()" then "sys_getpid -> 0x1"
+    let lines: Vec<&str> = pipe.lines().collect();
+    assert_eq!(lines.len(), 2, "{pipe}");
+    assert!(lines[0].ends_with(": sys_getpid()"), "{pipe}");
+    assert!(
+        lines[1].ends_with(&format!(": sys_getpid -> {pid:#x}")),
+        "{pipe}"
+    );
+    assert!(lines[0].trim_start().starts_with("init-1 "), "{pipe}");
+}

@@ -164,7 +164,7 @@ fn attr_event(a: &PerfEventAttr) -> Result<EventType, Errno> {
             PERF_COUNT_SW_CPU_MIGRATIONS => SwEvent::CpuMigrations,
             _ => return Err(ENOENT),
         })),
-        PERF_TYPE_TRACEPOINT => crate::trace::events::ALL
+        PERF_TYPE_TRACEPOINT => crate::trace::events::all()
             .iter()
             .find(|e| u64::from(e.id) == a.config)
             .map(|e| EventType::Tracepoint(e))

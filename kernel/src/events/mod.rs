@@ -229,7 +229,7 @@ pub fn parse_event(name: &str) -> Result<EventType, Errno> {
         "page-faults" | "faults" => EventType::Software(SwEvent::PageFaults),
         tp => {
             let (sys, ev) = tp.split_once(':').ok_or(EINVAL)?;
-            let e = events::ALL
+            let e = events::all()
                 .iter()
                 .find(|e| e.system == sys && e.name == ev)
                 .ok_or(ENOENT)?;

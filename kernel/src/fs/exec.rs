@@ -1,8 +1,10 @@
 //! Program execution (fs/exec.c, fs/binfmt_script.c): `execve()`.
 //!
-//! `do_execve` copies argv/envp out of the old address space, opens the
-//! file and asks each binary format in turn: `binfmt_script` (`#!interp
-//! [arg]`, re-entered at most [`BINPRM_MAX_RECURSION`] times) and
+//! `do_execve` copies argv/envp out of the old address space, keeps the
+//! exec state in a kzalloc'd `linux_binprm` (`alloc_bprm`), reads the
+//! file's head into `bprm->buf` and asks each binary format in turn:
+//! `binfmt_script` (`#!interp [arg]`, re-entered at most
+//! [`BINPRM_MAX_RECURSION`] times) and
 //! `binfmt_applet` (`#!applet NAME`, usk's executable format: the loader
 //! resolves NAME to a code address in the user library). Past the point of
 //! no return the task gets a fresh address space whose stack holds argc,
@@ -14,8 +16,10 @@
 //! process untouched (it gets the errno); after it, a failure kills the
 //! process with SIGSEGV, as Linux does.
 
+use crate::alloc::KBox;
 use crate::kernel::panic::{unwind, Unwind};
 use crate::kernel::process::{ProcessState, SigHand};
+use crate::mm::gfp::{__GFP_ZERO, GFP_KERNEL};
 use crate::mm::MmStruct;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -44,8 +48,10 @@ pub const AT_SECURE: u64 = 23;
 pub const AT_RANDOM: u64 = 25;
 pub const AT_EXECFN: u64 = 31;
 
-/// `struct linux_binprm`.
+/// `struct linux_binprm`, kzalloc'd by `alloc_bprm()` (a [`KBox`]).
 pub struct LinuxBinprm {
+    /// The head of the file being loaded (`bprm->buf`), NUL-padded.
+    pub buf: [u8; BINPRM_BUF_SIZE],
     pub filename: String,
     pub argv: Vec<Vec<u8>>,
     pub envp: Vec<Vec<u8>>,
@@ -53,6 +59,38 @@ pub struct LinuxBinprm {
     pub entry: u64,
     /// The name the task takes (`comm`).
     pub comm: String,
+}
+
+impl LinuxBinprm {
+    /// The first line of `buf` after `skip` bytes: up to a newline or the
+    /// NUL padding.
+    fn first_line(&self, skip: usize) -> &[u8] {
+        let rest = self.buf.get(skip..).unwrap_or(&[]);
+        let end = rest
+            .iter()
+            .position(|&b| b == b'\n' || b == 0)
+            .unwrap_or(rest.len());
+        &rest[..end]
+    }
+}
+
+/// `alloc_bprm()`: the exec state in a kzalloc'd `linux_binprm`.
+fn alloc_bprm(
+    filename: &str,
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+) -> Result<KBox<LinuxBinprm>, Errno> {
+    KBox::new(
+        LinuxBinprm {
+            buf: [0; BINPRM_BUF_SIZE],
+            filename: filename.to_string(),
+            argv,
+            envp,
+            entry: 0,
+            comm: filename.rsplit('/').next().unwrap_or(filename).to_string(),
+        },
+        GFP_KERNEL | __GFP_ZERO,
+    )
 }
 
 /// Copy a NULL-terminated array of string pointers out of user memory
@@ -90,8 +128,10 @@ pub fn copy_strings_from_user(
     Ok(out)
 }
 
-/// Read the head of `path` after the permission checks of `open_exec()`.
-fn open_exec(path: &str) -> Result<Vec<u8>, Errno> {
+/// Read the head of `bprm.filename` into `bprm.buf` after the permission
+/// checks of `open_exec()` (`prepare_binprm()`).
+fn open_exec(bprm: &mut LinuxBinprm) -> Result<(), Errno> {
+    let path = bprm.filename.as_str();
     let fs = crate::kernel().vfs.current_fs().ok_or(ENOENT)?;
     let file = crate::fs::namei::do_filp_open(&fs, None, path, uapi::fcntl::O_RDONLY, 0)?;
     let mode = file.inode().mode();
@@ -101,10 +141,9 @@ fn open_exec(path: &str) -> Result<Vec<u8>, Errno> {
     if mode & 0o111 == 0 {
         return Err(EACCES);
     }
-    let mut buf = vec![0u8; BINPRM_BUF_SIZE];
-    let n = crate::fs::read_write::kernel_read(&file, &mut buf)?;
-    buf.truncate(n);
-    Ok(buf)
+    bprm.buf = [0; BINPRM_BUF_SIZE];
+    crate::fs::read_write::kernel_read(&file, &mut bprm.buf)?;
+    Ok(())
 }
 
 /// Find a format for `bprm`, re-entering for interpreters.
@@ -112,19 +151,19 @@ fn search_binary_handler(bprm: &mut LinuxBinprm, depth: u32) -> Result<(), Errno
     if depth > BINPRM_MAX_RECURSION {
         return Err(ELOOP);
     }
-    let head = open_exec(&bprm.filename)?;
-    if let Some(rest) = head.strip_prefix(uapi::abi::APPLET_MAGIC) {
-        return load_applet(bprm, rest);
+    open_exec(bprm)?;
+    if bprm.buf.starts_with(uapi::abi::APPLET_MAGIC) {
+        return load_applet(bprm);
     }
-    if let Some(rest) = head.strip_prefix(b"#!") {
-        return load_script(bprm, rest, depth);
+    if bprm.buf.starts_with(b"#!") {
+        return load_script(bprm, depth);
     }
     Err(ENOEXEC)
 }
 
 /// `binfmt_applet`: `#!applet NAME\n`.
-fn load_applet(bprm: &mut LinuxBinprm, rest: &[u8]) -> Result<(), Errno> {
-    let line = rest.split(|&b| b == b'\n').next().unwrap_or(&[]);
+fn load_applet(bprm: &mut LinuxBinprm) -> Result<(), Errno> {
+    let line = bprm.first_line(uapi::abi::APPLET_MAGIC.len());
     let name = std::str::from_utf8(line).map_err(|_| ENOEXEC)?.trim();
     let ue = uapi::abi::user_entry().ok_or(ENOEXEC)?;
     bprm.entry = (ue.resolve_applet)(name).ok_or(ENOEXEC)?;
@@ -133,8 +172,8 @@ fn load_applet(bprm: &mut LinuxBinprm, rest: &[u8]) -> Result<(), Errno> {
 
 /// `binfmt_script`: `#!interpreter [one-arg]`; argv becomes
 /// `interpreter [one-arg] filename argv[1..]`.
-fn load_script(bprm: &mut LinuxBinprm, rest: &[u8], depth: u32) -> Result<(), Errno> {
-    let line = rest.split(|&b| b == b'\n').next().unwrap_or(&[]);
+fn load_script(bprm: &mut LinuxBinprm, depth: u32) -> Result<(), Errno> {
+    let line = bprm.first_line(2);
     let line = std::str::from_utf8(line).map_err(|_| ENOEXEC)?.trim();
     if line.is_empty() {
         return Err(ENOEXEC);
@@ -149,8 +188,8 @@ fn load_script(bprm: &mut LinuxBinprm, rest: &[u8], depth: u32) -> Result<(), Er
     }
     argv.push(bprm.filename.as_bytes().to_vec());
     argv.extend(bprm.argv.iter().skip(1).cloned());
-    bprm.argv = argv;
     bprm.filename = interp.to_string();
+    bprm.argv = argv;
     search_binary_handler(bprm, depth + 1)
 }
 
@@ -234,12 +273,9 @@ pub fn do_execve(filename: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Errn
     let Some(p) = me.process() else {
         return EINVAL;
     };
-    let mut bprm = LinuxBinprm {
-        filename: filename.to_string(),
-        argv,
-        envp,
-        entry: 0,
-        comm: filename.rsplit('/').next().unwrap_or(filename).to_string(),
+    let mut bprm = match alloc_bprm(filename, argv, envp) {
+        Ok(b) => b,
+        Err(e) => return e,
     };
     if let Err(e) = search_binary_handler(&mut bprm, 0) {
         return e;

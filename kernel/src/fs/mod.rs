@@ -48,12 +48,21 @@ use crate::init::kernel::Kernel;
 use uapi::errno::Errno;
 use uapi::fcntl::{makedev, S_IFCHR};
 
-/// `vfs_caches_init()` + `mnt_init()` + the devtmpfs nodes: register the
-/// filesystems, mount the ramfs root, create the standard directories,
+/// `vfs_caches_init()` + `mnt_init()` + the devtmpfs nodes: create the
+/// `names_cache` slab cache, register the filesystems, mount the ramfs root, create the standard directories,
 /// mount /proc, register the memory and tty devices and make their /dev
 /// nodes. Runs on init (pid 1) before the init program.
 pub fn vfs_caches_init(k: &Kernel) -> Result<(), Errno> {
     let vfs = &k.vfs;
+    let names =
+        k.mm.kmem_cache_create(
+            "names_cache",
+            syscalls::PATH_MAX,
+            0,
+            crate::mm::slab::SLAB_HWCACHE_ALIGN,
+        )
+        .map_err(|_| uapi::errno::ENOMEM)?;
+    let _ = vfs.names_cachep.set(names);
     vfs.register_filesystem(&ramfs::ROOTFS_FS_TYPE)?;
     vfs.register_filesystem(&ramfs::RAMFS_FS_TYPE)?;
     vfs.register_filesystem(&procfs_vfs::PROC_FS_TYPE)?;

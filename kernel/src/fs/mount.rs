@@ -148,6 +148,8 @@ pub struct Vfs {
     pub(crate) chrdevs: RwLock<BTreeMap<u32, Vec<super::char_dev::CharDevRegion>>>,
     /// The internal pipefs mount (`pipe_mnt`).
     pipe_mnt: OnceLock<Arc<VfsMount>>,
+    /// `names_cachep`: the slab cache of `getname()`'s path buffers.
+    pub(crate) names_cachep: OnceLock<Arc<crate::mm::slab::KmemCache>>,
 }
 
 impl Vfs {
@@ -206,6 +208,11 @@ impl Vfs {
     pub fn kern_mount(&self, fs_type: &'static FileSystemType) -> Result<Arc<VfsMount>, Errno> {
         let root = (fs_type.mount)(fs_type, fs_type.name)?;
         Ok(self.new_mount(root, fs_type.name, None))
+    }
+
+    /// The `names_cache` slab cache (made by `vfs_caches_init`).
+    pub fn names_cache(&self) -> Result<&Arc<crate::mm::slab::KmemCache>, Errno> {
+        self.names_cachep.get().ok_or(uapi::errno::ENOMEM)
     }
 
     /// The pipefs mount, made on first use.

@@ -1,6 +1,7 @@
 //! Pipes (`fs/pipe.c`): `pipe2(2)`'s pair of files over one ring buffer.
 //!
-//! The ring holds 64 KiB (16 pages, `PIPE_DEF_BUFFERS`), resizable with
+//! The `pipe_inode_info` ([`Pipe`]) is kzalloc'd, as `alloc_pipe_info()`
+//! does; its ring holds 64 KiB (16 pages, `PIPE_DEF_BUFFERS`), resizable with
 //! `F_SETPIPE_SZ`. Semantics are Linux's: a write of at most `PIPE_BUF`
 //! (4096) bytes is atomic — it waits until the whole of it fits and goes
 //! in under the pipe mutex in one piece, so concurrent writers never
@@ -26,8 +27,10 @@ use super::inode::{Inode, InodeOperations};
 use super::iov_iter::IovIter;
 use super::mount::{FileSystemType, Path, SuperBlock};
 use super::select::{poll_wait, PollTable};
+use crate::alloc::KBox;
 use crate::kernel::locking::Mutex;
 use crate::kernel::sched::wait::{wait_event_interruptible, WaitQueueHead};
+use crate::mm::gfp::{__GFP_ZERO, GFP_KERNEL_ACCOUNT};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -80,9 +83,15 @@ pub struct Pipe {
     pub wr_wait: Arc<WaitQueueHead>,
 }
 
+/// The pipe as the inode holds it: a kzalloc'd `pipe_inode_info`, shared
+/// by the inode and the calls using it.
+pub type PipeRef = Arc<KBox<Pipe>>;
+
 impl Pipe {
-    fn new() -> Arc<Pipe> {
-        Arc::new(Pipe {
+    /// `alloc_pipe_info()`: `kzalloc(sizeof(struct pipe_inode_info),
+    /// GFP_KERNEL_ACCOUNT)`.
+    fn alloc() -> Result<PipeRef, Errno> {
+        let pipe = Pipe {
             mutex: Mutex::new(VecDeque::with_capacity(PIPE_DEF_SIZE)),
             len: AtomicUsize::new(0),
             size: AtomicUsize::new(PIPE_DEF_SIZE),
@@ -90,7 +99,8 @@ impl Pipe {
             writers: AtomicUsize::new(0),
             rd_wait: Arc::new(WaitQueueHead::new()),
             wr_wait: Arc::new(WaitQueueHead::new()),
-        })
+        };
+        Ok(Arc::new(KBox::new(pipe, GFP_KERNEL_ACCOUNT | __GFP_ZERO)?))
     }
 
     pub fn len(&self) -> usize {
@@ -128,8 +138,8 @@ pub static PIPEFIFO_FOPS: FileOperations = FileOperations {
     ..FileOperations::EMPTY
 };
 
-fn get_pipe(file: &File) -> Result<&Arc<Pipe>, Errno> {
-    file.f_inode.private::<Arc<Pipe>>().ok_or(EBADF)
+fn get_pipe(file: &File) -> Result<&PipeRef, Errno> {
+    file.f_inode.private::<PipeRef>().ok_or(EBADF)
 }
 
 /// `pipe_read()`.
@@ -298,7 +308,7 @@ fn pipe_ioctl(
 
 /// `pipe_release()`: one end closed; wake the other side.
 fn pipe_release(inode: &Arc<Inode>, file: &File) {
-    let Some(pipe) = inode.private::<Arc<Pipe>>() else {
+    let Some(pipe) = inode.private::<PipeRef>() else {
         return;
     };
     let mode = file.f_mode();
@@ -347,7 +357,7 @@ pub fn do_pipe2(flags: u32) -> Result<(Arc<File>, Arc<File>), Errno> {
     }
     let k = crate::kernel();
     let mnt = k.vfs.pipe_mnt()?;
-    let pipe = Pipe::new();
+    let pipe = Pipe::alloc()?;
     let inode = Inode::new(
         &mnt.mnt_sb,
         0,
@@ -380,6 +390,6 @@ pub fn do_pipe2(flags: u32) -> Result<(Arc<File>, Arc<File>), Errno> {
 }
 
 /// The pipe behind a pipe file (for tests and `/proc`).
-pub fn file_pipe(file: &File) -> Option<Arc<Pipe>> {
-    file.f_inode.private::<Arc<Pipe>>().cloned()
+pub fn file_pipe(file: &File) -> Option<PipeRef> {
+    file.f_inode.private::<PipeRef>().cloned()
 }

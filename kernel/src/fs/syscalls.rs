@@ -12,6 +12,8 @@ use super::fdtable::FilesStruct;
 use super::file::File;
 use super::iov_iter::{IoVec, IovIter, UBuf, UIO_MAXIOV};
 use super::mount::Path;
+use crate::alloc::KBox;
+use crate::mm::gfp::GFP_KERNEL;
 use crate::mm::MmStruct;
 use std::sync::Arc;
 use uapi::errno::*;
@@ -37,13 +39,35 @@ pub(crate) fn caller() -> Result<Caller, Errno> {
     })
 }
 
-/// `getname()`: a path from user memory.
-pub(crate) fn getname(mm: &MmStruct, addr: u64) -> Result<String, Errno> {
+/// `struct filename`: a path name copied from user memory into an object
+/// of the `names_cache` slab cache, NUL-terminated as in C; it reads as
+/// the `str` it holds.
+pub struct Filename {
+    name: [u8; PATH_MAX],
+}
+
+impl std::ops::Deref for Filename {
+    type Target = str;
+    fn deref(&self) -> &str {
+        let len = self.name.iter().position(|&b| b == 0).unwrap_or(PATH_MAX);
+        // getname() only stores UTF-8
+        std::str::from_utf8(&self.name[..len]).unwrap_or_default()
+    }
+}
+
+/// `getname()`: a path from user memory, in a `names_cache` object
+/// (`kmem:kmem_cache_alloc`, freed by `putname()` when the box drops).
+pub(crate) fn getname(mm: &MmStruct, addr: u64) -> Result<KBox<Filename>, Errno> {
     let b = mm.strncpy_from_user(addr, PATH_MAX)?;
     if b.is_empty() {
         return Err(ENOENT);
     }
-    String::from_utf8(b).map_err(|_| EINVAL)
+    std::str::from_utf8(&b).map_err(|_| EINVAL)?;
+    // strncpy_from_user stopped before PATH_MAX bytes: the NUL fits
+    let mut name = [0u8; PATH_MAX];
+    name[..b.len()].copy_from_slice(&b);
+    let k = crate::kernel();
+    KBox::new_in(Filename { name }, k.vfs.names_cache()?, GFP_KERNEL)
 }
 
 fn fd_arg(v: u64) -> i32 {
@@ -423,7 +447,9 @@ pub fn sys_poll(fds: u64, nfds: u64, timeout_ms: u64) -> Result<i64, Errno> {
 pub fn sys_mount(dev: u64, dir: u64, fstype: u64, _flags: u64, _data: u64) -> Result<i64, Errno> {
     crate::kernel::sys::require_cap(crate::kernel::process::CAP_SYS_ADMIN)?;
     let c = caller()?;
-    let dev = getname(&c.mm, dev).unwrap_or_default();
+    let dev = getname(&c.mm, dev)
+        .map(|n| n.to_string())
+        .unwrap_or_default();
     let dir = getname(&c.mm, dir)?;
     let fstype = getname(&c.mm, fstype)?;
     let at = super::namei::path_lookupat(&c.fs, None, &dir)?;

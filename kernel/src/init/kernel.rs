@@ -192,7 +192,7 @@ pub struct Kernel {
     pub tty: crate::drivers::tty::TtyDrivers,
 
     // Memory management.
-    pub mm: crate::mm::Mm,
+    pub mm: Arc<crate::mm::Mm>,
 
     // Life cycle.
     pub(crate) threads: Mutex<Vec<JoinHandle<()>>>,
@@ -357,7 +357,7 @@ impl Kernel {
             debugfs: ProcFs::new(false),
             vfs: crate::fs::Vfs::new(),
             tty: crate::drivers::tty::TtyDrivers::new(std::mem::take(&mut cfg.tty_console)),
-            mm,
+            mm: Arc::new(mm),
             threads: Mutex::new(Vec::new()),
             live_threads: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             halting: AtomicBool::new(false),

@@ -117,7 +117,7 @@ pub fn boot(mut cfg: BootConfig) -> Result<BootOutcome, BootError> {
 }
 
 fn trace_at_power_off(k: &Kernel) -> (String, String) {
-    if crate::trace::events::ALL
+    if crate::trace::events::all()
         .iter()
         .any(|e| k.tracing.is_enabled(e))
     {

@@ -4,8 +4,9 @@
 //! Variable-length strings (`__string` in Linux) are fixed `char[32]` here;
 //! everything else has Linux's types and order.
 
-use super::{Field, FieldType as T, Record, TraceEvent};
+use super::{EventClass, Field, FieldType as T, Record, TraceEvent};
 use std::sync::atomic::AtomicU32;
+use std::sync::LazyLock;
 
 /// A field type by name; `UnsignedLongArray6` is `unsigned long x[6]`.
 macro_rules! field_type {
@@ -26,6 +27,7 @@ macro_rules! event {
             fields: &[$(Field { name: $f, ty: field_type!($t), offset: $o }),*],
             print_fmt: $fmt,
             output: $out,
+            class: EventClass::Trace,
             key: AtomicU32::new(0),
         }
     };
@@ -315,8 +317,8 @@ pub static WORKQUEUE_ACTIVATE_WORK: TraceEvent = event!(42, "workqueue", "workqu
     "\"work struct %p function=%ps \", REC->work, REC->function",
     |r| format!("work struct {:016x} function={:#x} ", r.u64(8), r.u64(16)));
 
-/// Every event, indexed by id.
-pub static ALL: &[&TraceEvent] = &[
+/// Every declared event, indexed by id.
+pub static DECLARED: &[&TraceEvent] = &[
     &SCHED_SWITCH,
     &SCHED_WAKEUP,
     &SCHED_WAKEUP_NEW,
@@ -362,13 +364,27 @@ pub static ALL: &[&TraceEvent] = &[
     &WORKQUEUE_ACTIVATE_WORK,
 ];
 
+static ALL: LazyLock<Vec<&'static TraceEvent>> = LazyLock::new(|| {
+    DECLARED
+        .iter()
+        .copied()
+        .chain(super::syscalls::EVENTS.iter())
+        .collect()
+});
+
+/// Every event — the declared ones, then the `syscalls:` events —
+/// indexed by id.
+pub fn all() -> &'static [&'static TraceEvent] {
+    &ALL
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn ids_match_table_positions_and_fields_fit() {
-        for (i, e) in ALL.iter().enumerate() {
+        for (i, e) in all().iter().enumerate() {
             assert_eq!(e.id as usize, i, "{}", e.name);
             for f in e.fields {
                 assert!(f.offset >= super::super::FIELDS_START);

@@ -59,7 +59,7 @@ pub fn chrome_trace_json(records: &[Record], nr_cpus: usize) -> String {
     let mut in_syscall: BTreeMap<i32, (i64, [u64; 6], u64)> = BTreeMap::new();
     for r in records {
         let cpu = r.cpu as usize;
-        let e = events::ALL[r.event as usize];
+        let e = events::all()[r.event as usize];
         let ts = us(r.ts);
         if std::ptr::eq(e, &events::SYS_ENTER) || std::ptr::eq(e, &events::SYS_EXIT) {
             tasks.insert(r.pid, r.comm());

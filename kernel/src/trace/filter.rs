@@ -241,9 +241,11 @@ fn eval(n: &Node, r: &Record) -> bool {
                     FieldType::Name32 => Val::Str(r.str(*offset, 32)),
                     FieldType::Int | FieldType::PidT => Val::Num(r.i32(*offset) as i64),
                     FieldType::UnsignedInt => Val::Num(r.u32(*offset) as i64),
-                    FieldType::Long | FieldType::U64 | FieldType::UnsignedLong | FieldType::Ptr => {
-                        Val::Num(r.i64(*offset))
-                    }
+                    FieldType::Long
+                    | FieldType::U64
+                    | FieldType::UnsignedLong
+                    | FieldType::Ptr
+                    | FieldType::SyscallArg(_) => Val::Num(r.i64(*offset)),
                     FieldType::Bool => Val::Num(r.bool(*offset) as i64),
                     // rejected by the parser
                     FieldType::UnsignedLongArray(_) => return false,

@@ -11,6 +11,10 @@
 //! makes room (Linux's default), otherwise new records are dropped; both
 //! count what was lost.
 //!
+//! Besides the events declared in `events.rs`, `syscalls.rs` builds a
+//! `sys_enter_*`/`sys_exit_*` pair per system call from a metadata table;
+//! `events::all()` is the registry of both, indexed by id.
+//!
 //! The tracefs tree (`/sys/kernel/tracing`, in `tracefs.rs`) exposes
 //! `available_events`, `set_event`, `events/<system>/<event>/{enable,
 //! format,id}`, `trace`, `trace_pipe`, `tracing_on`, `buffer_size_kb` and
@@ -19,6 +23,7 @@
 pub mod events;
 pub mod export;
 pub mod filter;
+pub mod syscalls;
 pub mod tracefs;
 
 use crate::init::kernel::Kernel;
@@ -47,6 +52,9 @@ pub enum FieldType {
     Bool,
     /// `unsigned long name[N]` (Linux's `__array`; not filterable).
     UnsignedLongArray(usize),
+    /// A system call argument: its C type as declared, stored as an
+    /// `unsigned long` (`syscalls:sys_enter_*`).
+    SyscallArg(&'static str),
 }
 
 impl FieldType {
@@ -56,7 +64,11 @@ impl FieldType {
             FieldType::Name32 => 32,
             FieldType::Bool => 1,
             FieldType::Int | FieldType::PidT | FieldType::UnsignedInt => 4,
-            FieldType::Long | FieldType::U64 | FieldType::UnsignedLong | FieldType::Ptr => 8,
+            FieldType::Long
+            | FieldType::U64
+            | FieldType::UnsignedLong
+            | FieldType::Ptr
+            | FieldType::SyscallArg(_) => 8,
             FieldType::UnsignedLongArray(n) => 8 * n,
         }
     }
@@ -78,6 +90,7 @@ impl FieldType {
             FieldType::Ptr => format!("void * {name}"),
             FieldType::Bool => format!("bool {name}"),
             FieldType::UnsignedLongArray(n) => format!("unsigned long {name}[{n}]"),
+            FieldType::SyscallArg(t) => format!("{t} {name}"),
         }
     }
 }
@@ -93,6 +106,17 @@ pub const PAYLOAD: usize = 64;
 /// Where event fields start in Linux's layout (after the common fields).
 pub const FIELDS_START: usize = 8;
 
+/// How an event is printed and keyed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventClass {
+    /// A `TRACE_EVENT`: `trace` shows `name: fields`.
+    Trace,
+    /// A `syscalls:` event: `trace` shows its own text (`sys_x(...)`,
+    /// `sys_x -> ret`), and its key also counts in its call's key, which
+    /// the syscall path checks.
+    Syscall,
+}
+
 pub struct TraceEvent {
     pub system: &'static str,
     pub name: &'static str,
@@ -101,6 +125,7 @@ pub struct TraceEvent {
     pub print_fmt: &'static str,
     /// Renders a record's fields for `trace`.
     pub output: fn(&Record) -> String,
+    pub class: EventClass,
     /// Static key: the number of kernels in this process with it enabled.
     pub key: AtomicU32,
 }
@@ -116,6 +141,22 @@ impl TraceEvent {
     #[inline(always)]
     pub fn is_hot(&'static self) -> bool {
         self.key.load(Ordering::Relaxed) != 0
+    }
+
+    /// `n` more users (enables or probes) of the event.
+    fn key_add(&self, n: u32) {
+        self.key.fetch_add(n, Ordering::AcqRel);
+        if self.class == EventClass::Syscall {
+            syscalls::nr_key_add(self.id, n);
+        }
+    }
+
+    /// `n` fewer users of the event.
+    fn key_sub(&self, n: u32) {
+        self.key.fetch_sub(n, Ordering::AcqRel);
+        if self.class == EventClass::Syscall {
+            syscalls::nr_key_sub(self.id, n);
+        }
     }
 }
 
@@ -241,14 +282,17 @@ impl Tracing {
     pub fn new(nr_cpus: usize, buffer_kb: usize) -> Self {
         let buffer_kb = buffer_kb.clamp(1, MAX_BUFFER_KB);
         Tracing {
-            enabled: events::ALL.iter().map(|_| AtomicBool::new(false)).collect(),
-            probes: events::ALL
+            enabled: events::all()
+                .iter()
+                .map(|_| AtomicBool::new(false))
+                .collect(),
+            probes: events::all()
                 .iter()
                 .map(|_| crate::kernel::rcu::RcuList::new())
                 .collect(),
-            nr_probes: events::ALL.iter().map(|_| AtomicU32::new(0)).collect(),
+            nr_probes: events::all().iter().map(|_| AtomicU32::new(0)).collect(),
             next_probe: AtomicU64::new(1),
-            filters: events::ALL.iter().map(|_| RwLock::new(None)).collect(),
+            filters: events::all().iter().map(|_| RwLock::new(None)).collect(),
             buffers: RwLock::new(Arc::new(PerCpu::new(nr_cpus, |_| {
                 ArrayQueue::new(entries_for_kb(buffer_kb))
             }))),
@@ -269,22 +313,18 @@ impl Tracing {
     pub fn set_enabled(&self, ev: &'static TraceEvent, on: bool) {
         let was = self.enabled[ev.id as usize].swap(on, Ordering::AcqRel);
         match (was, on) {
-            (false, true) => {
-                ev.key.fetch_add(1, Ordering::AcqRel);
-            }
-            (true, false) => {
-                ev.key.fetch_sub(1, Ordering::AcqRel);
-            }
+            (false, true) => ev.key_add(1),
+            (true, false) => ev.key_sub(1),
             _ => {}
         }
     }
 
     /// Turn everything off (at power-off: the static keys are shared).
     pub fn disable_all(&self) {
-        for ev in events::ALL {
+        for ev in events::all() {
             self.set_enabled(ev, false);
             let n = self.nr_probes[ev.id as usize].swap(0, Ordering::AcqRel);
-            ev.key.fetch_sub(n, Ordering::AcqRel);
+            ev.key_sub(n);
         }
     }
 
@@ -301,7 +341,7 @@ impl Tracing {
             func: Box::new(func),
         });
         self.nr_probes[ev.id as usize].fetch_add(1, Ordering::AcqRel);
-        ev.key.fetch_add(1, Ordering::AcqRel);
+        ev.key_add(1);
         ProbeHandle { ev, id }
     }
 
@@ -312,7 +352,7 @@ impl Tracing {
         let ev = h.ev;
         if let Some(old) = self.probes[ev.id as usize].remove(|p| p.id == h.id) {
             self.nr_probes[ev.id as usize].fetch_sub(1, Ordering::AcqRel);
-            ev.key.fetch_sub(1, Ordering::AcqRel);
+            ev.key_sub(1);
             old.free_after_gp();
         }
     }
@@ -510,7 +550,7 @@ fn emit(k: &Kernel, ev: &'static TraceEvent, fill: impl FnOnce(&mut RecordWriter
 
 /// One line of `trace`/`trace_pipe` in Linux's default layout.
 pub fn format_record(r: &Record) -> String {
-    let ev = events::ALL[r.event as usize];
+    let ev = events::all()[r.event as usize];
     let comm = if r.pid == 0 {
         "<idle>".to_string()
     } else {
@@ -532,14 +572,16 @@ pub fn format_record(r: &Record) -> String {
             char::from_digit((r.preempt as u32).min(15), 16).unwrap_or('f')
         }
     );
+    let text = match ev.class {
+        EventClass::Trace => format!("{}: {}", ev.name, (ev.output)(r)),
+        EventClass::Syscall => (ev.output)(r),
+    };
     format!(
-        "{comm:>16}-{:<7} [{:03}] {flags} {:>5}.{:06}: {}: {}",
+        "{comm:>16}-{:<7} [{:03}] {flags} {:>5}.{:06}: {text}",
         r.pid,
         r.cpu,
         r.ts / 1_000_000_000,
         (r.ts % 1_000_000_000) / 1000,
-        ev.name,
-        (ev.output)(r)
     )
 }
 

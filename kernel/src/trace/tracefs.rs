@@ -21,7 +21,7 @@ fn parse_bool(data: &str) -> Result<bool, Errno> {
 }
 
 fn show_available_events(m: &mut SeqFile) -> fmt::Result {
-    for e in events::ALL {
+    for e in events::all() {
         writeln!(m, "{}:{}", e.system, e.name)?;
     }
     Ok(())
@@ -29,7 +29,7 @@ fn show_available_events(m: &mut SeqFile) -> fmt::Result {
 
 fn show_set_event(m: &mut SeqFile) -> fmt::Result {
     let k = kernel();
-    for e in events::ALL {
+    for e in events::all() {
         if k.tracing.is_enabled(e) {
             writeln!(m, "{}:{}", e.system, e.name)?;
         }
@@ -52,7 +52,7 @@ fn write_set_event(data: &str) -> Result<(), Errno> {
         };
         let (sys, name) = spec.split_once(':').unwrap_or(("*", spec));
         let mut matched = false;
-        for e in events::ALL {
+        for e in events::all() {
             if (sys == "*" || sys == e.system) && (name == "*" || name == e.name) {
                 k.tracing.set_enabled(e, on);
                 matched = true;
@@ -111,7 +111,7 @@ fn show_event_id(m: &mut SeqFile) -> fmt::Result {
 
 /// "0", "1", or "X" when the events of a group are mixed.
 fn group_state(k: &Kernel, sys: Option<&str>) -> &'static str {
-    let evs: Vec<bool> = events::ALL
+    let evs: Vec<bool> = events::all()
         .iter()
         .filter(|e| sys.is_none_or(|s| s == e.system))
         .map(|e| k.tracing.is_enabled(e))
@@ -134,7 +134,7 @@ fn write_system_enable(p: &Private, data: &str) -> Result<(), Errno> {
     let on = parse_bool(data)?;
     let k = kernel();
     let sys = p.downcast_ref::<String>().ok_or(EINVAL)?;
-    for e in events::ALL.iter().filter(|e| e.system == sys) {
+    for e in events::all().iter().filter(|e| e.system == sys) {
         k.tracing.set_enabled(e, on);
     }
     Ok(())
@@ -147,7 +147,7 @@ fn show_all_enable(m: &mut SeqFile) -> fmt::Result {
 fn write_all_enable(data: &str) -> Result<(), Errno> {
     let on = parse_bool(data)?;
     let k = kernel();
-    for e in events::ALL {
+    for e in events::all() {
         k.tracing.set_enabled(e, on);
     }
     Ok(())
@@ -242,7 +242,7 @@ pub(crate) fn tracefs_init(k: &Kernel) {
     if let Some(list) = k.cmdline.get("trace_event") {
         for spec in list.split(',').filter(|s| !s.is_empty()) {
             let (sys, name) = spec.split_once(':').unwrap_or(("*", spec));
-            for e in events::ALL {
+            for e in events::all() {
                 if (sys == "*" || sys == e.system) && (name == "*" || name == e.name) {
                     k.tracing.set_enabled(e, true);
                 }
@@ -264,7 +264,7 @@ pub(crate) fn tracefs_init(k: &Kernel) {
     ok(t.create_rw("trace", 0o644, show_trace, write_trace));
     ok(t.create_single("trace_pipe", 0o444, show_trace_pipe));
     ok(t.create_rw("events/enable", 0o644, show_all_enable, write_all_enable));
-    let mut systems: Vec<&str> = events::ALL.iter().map(|e| e.system).collect();
+    let mut systems: Vec<&str> = events::all().iter().map(|e| e.system).collect();
     systems.sort_unstable();
     systems.dedup();
     for sys in systems {
@@ -277,7 +277,7 @@ pub(crate) fn tracefs_init(k: &Kernel) {
             p,
         ));
     }
-    for e in events::ALL {
+    for e in events::all() {
         let p: Private = Arc::new(EventRef(e));
         let dir = format!("events/{}/{}", e.system, e.name);
         ok(t.create_private(

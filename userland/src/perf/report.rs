@@ -265,7 +265,27 @@ fn parse_format(f: &str) -> Vec<FieldDesc> {
         .collect()
 }
 
+/// The fields of a sample as perf prints them: `name=value` pairs, or for
+/// the `syscalls:` events their print formats (`dfd: 0x%08lx, ...` and
+/// `0x%lx` of `ret`), which is what libtraceevent renders.
 fn fields_text(fs: &[FieldDesc], raw: &[u8]) -> String {
+    if fs.first().is_some_and(|f| f.name == "__syscall_nr") {
+        let word = |f: &FieldDesc| {
+            let mut x = [0u8; 8];
+            if let Some(b) = raw.get(f.offset..f.offset + f.size.min(8)) {
+                x[..b.len()].copy_from_slice(b);
+            }
+            u64::from_le_bytes(x)
+        };
+        return match &fs[1..] {
+            [ret] if ret.name == "ret" => format!("{:#x}", word(ret)),
+            args => args
+                .iter()
+                .map(|f| format!("{}: 0x{:08x}", f.name, word(f)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+    }
     let mut out = Vec::new();
     for f in fs {
         let Some(b) = raw.get(f.offset..f.offset + f.size) else {

@@ -17,9 +17,12 @@ use uapi::unistd::*;
 
 /// Dispatch one system call; the return value is what rax gets.
 ///
-/// `raw_syscalls:sys_enter` fires before the handler and `sys_exit` after
-/// it (Linux's `syscall_trace_enter`/`syscall_exit_work`); calls that never
-/// return here (exit, exit_group, a successful execve) have no `sys_exit`.
+/// `raw_syscalls:sys_enter` and the call's `syscalls:sys_enter_<name>` fire
+/// before the handler, `sys_exit` and `sys_exit_<name>` after it (Linux's
+/// `syscall_trace_enter`/`syscall_exit_work`); calls that never return here
+/// (exit, exit_group, a successful execve) have no exit events. The
+/// per-call events are listed in `trace/syscalls.rs`, which must name
+/// every call `dispatch()` handles.
 pub fn do_syscall_64(regs: &mut PtRegs) -> i64 {
     crate::trace::trace(&crate::trace::events::SYS_ENTER, |w| {
         w.i64(8, regs.nr as i64);
@@ -27,6 +30,7 @@ pub fn do_syscall_64(regs: &mut PtRegs) -> i64 {
             w.u64(16 + 8 * i, *a);
         }
     });
+    crate::trace::syscalls::trace_sys_enter(regs);
     let strace = crate::kernel().strace_enabled();
     let entry = strace.then(|| super::strace::format_entry(regs));
     let r = match dispatch(regs) {
@@ -39,6 +43,7 @@ pub fn do_syscall_64(regs: &mut PtRegs) -> i64 {
     crate::trace::trace(&crate::trace::events::SYS_EXIT, |w| {
         w.i64(8, regs.nr as i64).i64(16, r);
     });
+    crate::trace::syscalls::trace_sys_exit(regs, r);
     r
 }
 
