@@ -16,6 +16,7 @@
 //! list it is on; the pageblock bitmap holds one migrate type per pageblock.
 
 use super::page::{Page, PageFlag, Pfn, NIL};
+use crate::kernel::locking::HostSpinLock;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU8, AtomicUsize, Ordering};
 
@@ -287,13 +288,42 @@ impl FreeAreas {
     }
 }
 
-/// `struct per_cpu_pages`: order-0 pages cached per CPU.
+/// Orders cached on the per-CPU lists: 0..=`PAGE_ALLOC_COSTLY_ORDER`, as
+/// Linux ≥ 5.13 ("mm/page_alloc: allow high-order pages to be stored on
+/// the per-cpu lists"). Linux adds a list for pageblock order when THP is
+/// configured; usk has no THP, so it has none.
+pub const NR_PCP_ORDERS: usize = PAGE_ALLOC_COSTLY_ORDER as usize + 1;
+/// `NR_PCP_LISTS`: one list per (migrate type, order).
+pub const NR_PCP_LISTS: usize = MIGRATE_PCPTYPES * NR_PCP_ORDERS;
+
+/// `pcp_allowed_order()`.
+#[inline]
+pub fn pcp_allowed_order(order: u32) -> bool {
+    order <= PAGE_ALLOC_COSTLY_ORDER
+}
+
+/// `order_to_pindex()`: the per-CPU list of `(mt, order)`.
+#[inline]
+pub fn order_to_pindex(mt: MigrateType, order: u32) -> usize {
+    MIGRATE_PCPTYPES * order as usize + mt as usize
+}
+
+/// `pindex_to_order()`.
+#[inline]
+pub fn pindex_to_order(pindex: usize) -> u32 {
+    (pindex / MIGRATE_PCPTYPES) as u32
+}
+
+/// `struct per_cpu_pages`: free blocks of orders 0..=3 cached per CPU.
+/// `count` is in base pages (a block of order n counts 2^n), and so are
+/// `high` and `batch`; the head page of a listed block holds its block's
+/// migrate type in `index` (`set_pcppage_migratetype`).
 #[derive(Debug, Default)]
 pub struct PerCpuPages {
     pub count: usize,
     pub high: usize,
     pub batch: usize,
-    pub lists: [FreeList; MIGRATE_PCPTYPES],
+    pub lists: [FreeList; NR_PCP_LISTS],
 }
 
 /// Watermark indices.
@@ -315,8 +345,11 @@ pub struct Zone {
     /// `zone->lock` and the free areas it protects.
     pub lock: Mutex<FreeAreas>,
     /// Per-CPU page lists (`zone->per_cpu_pageset`), each with its own lock
-    /// as in Linux ≥ 5.19 (`pcp->lock`).
-    pub pcp: Box<[Mutex<PerCpuPages>]>,
+    /// as in Linux ≥ 5.19 (`pcp->lock`). Taking it costs one atomic
+    /// exchange and dropping it a plain store; the allocation and free fast
+    /// paths only try it (`pcp_spin_trylock`) and use the buddy when it is
+    /// busy, so only drains and readers ever wait.
+    pub pcp: Box<[HostSpinLock<PerCpuPages>]>,
     /// One migrate type per pageblock (`pageblock_flags`).
     pub pageblock_flags: Box<[AtomicU8]>,
     pub pageblock_order: u32,

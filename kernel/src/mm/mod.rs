@@ -55,6 +55,7 @@ pub mod uaccess;
 pub mod vmscan;
 pub mod vmstat;
 
+use crate::kernel::locking::HostSpinLock;
 use hw::physmem::PhysMem;
 use mmzone::*;
 use page::{Page, PageFlag, Pfn};
@@ -312,7 +313,7 @@ impl Mm {
                     lock: Mutex::new(FreeAreas::default()),
                     pcp: (0..nr_cpus)
                         .map(|_| {
-                            Mutex::new(PerCpuPages {
+                            HostSpinLock::new(PerCpuPages {
                                 count: 0,
                                 high: if spanned == 0 { 0 } else { 6 * batch },
                                 batch: if spanned == 0 { 1 } else { batch },
@@ -571,19 +572,24 @@ impl Mm {
                 for (cpu, pcp) in z.pcp.iter().enumerate() {
                     let pcp = pcp.lock();
                     let mut c = 0;
-                    for l in pcp.lists.iter() {
+                    for (pindex, l) in pcp.lists.iter().enumerate() {
+                        let n = 1usize << pindex_to_order(pindex);
                         for pfn in l.iter(&self.mem_map) {
-                            let p = &self.mem_map[pfn];
-                            if !z.contains(pfn)
-                                || p.test(PageFlag::Buddy)
-                                || p.page_ref_count() != 0
-                            {
-                                return Err(format!("pcp page {pfn:#x} (cpu {cpu}) in bad state"));
+                            if pfn & (n - 1) != 0 || !z.contains(pfn) || !z.contains(pfn + n - 1) {
+                                return Err(format!("pcp block {pfn:#x} (cpu {cpu}) misplaced"));
                             }
-                            if std::mem::replace(&mut seen[pfn], true) {
-                                return Err(format!("pcp page {pfn:#x} listed twice"));
+                            for q in pfn..pfn + n {
+                                let p = &self.mem_map[q];
+                                if p.test(PageFlag::Buddy) || p.page_ref_count() != 0 {
+                                    return Err(format!(
+                                        "pcp page {q:#x} (cpu {cpu}) in bad state"
+                                    ));
+                                }
+                                if std::mem::replace(&mut seen[q], true) {
+                                    return Err(format!("pcp page {q:#x} listed twice"));
+                                }
                             }
-                            c += 1;
+                            c += n;
                         }
                     }
                     if c != pcp.count {

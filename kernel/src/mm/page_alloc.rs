@@ -5,8 +5,13 @@
 //! 2^n naturally aligned pages. Allocation takes the smallest block of order
 //! ≥ n and splits it (`expand`), putting the unused halves back; freeing
 //! merges a block with its buddy (pfn ^ 2^order) while the buddy is free and
-//! of the same order (`__free_one_page`). Order-0 pages go through per-CPU
-//! lists (`pcp`, batch/high) to keep the zone lock off the fast path.
+//! of the same order (`__free_one_page`). Blocks of order 0..=3
+//! (`PAGE_ALLOC_COSTLY_ORDER`) go through per-CPU lists, one per (migrate
+//! type, order) as in Linux ≥ 5.13, to keep the zone lock off the fast path:
+//! an empty list is refilled with `batch >> order` (at least 2) blocks under
+//! one zone lock (`rmqueue_bulk`), and a free that lifts the CPU's `count`
+//! (base pages) to `high` returns `batch` base pages' worth of the coldest
+//! blocks to the buddy, round-robin over the lists (`free_pcppages_bulk`).
 //! Watermarks (min/low/high, from `vm.min_free_kbytes`) and `lowmem_reserve`
 //! decide whether a zone may be used; the slow path drains the per-CPU lists,
 //! shrinks slab caches and runs direct compaction, then warns
@@ -48,8 +53,10 @@
 //! the shrinkers instead).
 //!
 //! Invariants: every pfn of a zone is either free in exactly one buddy block
-//! (head has PG_buddy), on exactly one per-CPU list, allocated (refcount ≥ 1
-//! on the head), or reserved; `nr_free_pages` counts buddy pages only;
+//! (head has PG_buddy), in exactly one block on a per-CPU list (which never
+//! merges: "free everything" must drain them first, `drain_all_pages`),
+//! allocated (refcount ≥ 1 on the head), or reserved; `nr_free_pages`
+//! counts buddy pages only, a pcp's `count` its listed base pages;
 //! the zone lock is never taken while holding another zone's lock, and a pcp
 //! lock may be held while taking the zone lock, never the reverse.
 
@@ -446,53 +453,84 @@ impl Mm {
         }
     }
 
-    #[inline]
-    fn take_free(&self, zone: &Zone, pfn_order: Option<(Pfn, u32)>) {
-        if let Some((_, order)) = pfn_order {
-            zone.mod_free_pages(-(1 << order));
+    /// `rmqueue_bulk()`: up to `count` blocks of `order` from the buddy onto
+    /// `mt`'s per-CPU list (in address order at the tail), under one zone
+    /// lock; the free-page count drops once for all of them.
+    fn rmqueue_bulk(
+        &self,
+        zone: &Zone,
+        pcp: &mut PerCpuPages,
+        order: u32,
+        count: usize,
+        mt: MigrateType,
+        alloc_flags: u32,
+    ) {
+        let list = &mut pcp.lists[order_to_pindex(mt, order)];
+        let mut fa = zone.lock_zone();
+        let mut taken = 0;
+        while taken < count {
+            let Some(pfn) = self.__rmqueue(&mut fa, zone, order, mt, alloc_flags) else {
+                break;
+            };
+            trace(&ev::MM_PAGE_ALLOC_ZONE_LOCKED, |w| {
+                w.u64(8, pfn as u64)
+                    .u32(16, order)
+                    .i32(20, mt as i32)
+                    .i32(24, 1);
+            });
+            self.mem_map[pfn].index.store(mt as u64, Ordering::Relaxed);
+            list.push_tail(&self.mem_map, pfn);
+            taken += 1;
         }
+        zone.mod_free_pages(-((taken as i64) << order));
+        pcp.count += taken << order;
     }
 
-    /// `rmqueue()`: one block from `zone`, via the per-CPU lists for order 0.
-    fn rmqueue(&self, zone: &Zone, order: u32, mt: MigrateType, alloc_flags: u32) -> Option<Pfn> {
-        if order == 0 && (mt as usize) < MIGRATE_PCPTYPES {
-            let cpu = super::glue::cpu_index(zone.pcp.len());
-            let mut pcp = zone.pcp[cpu].lock();
-            if pcp.lists[mt as usize].is_empty() {
-                // rmqueue_bulk()
-                let batch = pcp.batch.max(1);
-                let mut fa = zone.lock_zone();
-                for _ in 0..batch {
-                    let Some(pfn) = self.__rmqueue(&mut fa, zone, 0, mt, alloc_flags) else {
-                        break;
-                    };
-                    self.take_free(zone, Some((pfn, 0)));
-                    trace(&ev::MM_PAGE_ALLOC_ZONE_LOCKED, |w| {
-                        w.u64(8, pfn as u64)
-                            .u32(16, 0)
-                            .i32(20, mt as i32)
-                            .i32(24, 1);
-                    });
-                    self.mem_map[pfn].index.store(mt as u64, Ordering::Relaxed);
-                    pcp.lists[mt as usize].push_tail(&self.mem_map, pfn);
-                    pcp.count += 1;
-                }
+    /// `rmqueue_pcplist()`: a block of `order` ≤ 3 from this CPU's list for
+    /// `mt`, refilled by `rmqueue_bulk` when empty (`nr_pcp_alloc()`: the
+    /// batch scaled down by order, at least 2 blocks); `None` if the list
+    /// stays empty or another thread holds it.
+    fn rmqueue_pcplist(
+        &self,
+        zone: &Zone,
+        order: u32,
+        mt: MigrateType,
+        alloc_flags: u32,
+    ) -> Option<Pfn> {
+        let cpu = super::glue::cpu_index(zone.pcp.len());
+        let mut pcp = zone.pcp[cpu].try_lock()?;
+        let pindex = order_to_pindex(mt, order);
+        if pcp.lists[pindex].is_empty() {
+            let mut batch = pcp.batch;
+            if batch > 1 {
+                batch = (batch >> order).max(2);
             }
-            let pfn = pcp.lists[mt as usize].pop_head(&self.mem_map)?;
-            pcp.count -= 1;
-            return Some(pfn);
+            self.rmqueue_bulk(zone, &mut pcp, order, batch, mt, alloc_flags);
+        }
+        let pfn = pcp.lists[pindex].pop_head(&self.mem_map)?;
+        pcp.count -= 1 << order;
+        Some(pfn)
+    }
+
+    /// `rmqueue()`: one block from `zone` — through the per-CPU lists for
+    /// orders ≤ 3, else (or if they come up empty) `rmqueue_buddy()`.
+    fn rmqueue(&self, zone: &Zone, order: u32, mt: MigrateType, alloc_flags: u32) -> Option<Pfn> {
+        if pcp_allowed_order(order) {
+            if let Some(pfn) = self.rmqueue_pcplist(zone, order, mt, alloc_flags) {
+                return Some(pfn);
+            }
         }
         let mut fa = zone.lock_zone();
         let mut pfn = None;
         if alloc_flags & ALLOC_HARDER != 0 && self.policy == GroupingPolicy::Pageblock {
-            // a non-blocking high-order request may use the reserve
+            // a non-blocking request may use the high-atomic reserve
             pfn = self.__rmqueue_smallest(&mut fa, zone, order, MigrateType::HighAtomic);
         }
         let pfn = match pfn {
             Some(p) => p,
             None => self.__rmqueue(&mut fa, zone, order, mt, alloc_flags)?,
         };
-        self.take_free(zone, Some((pfn, order)));
+        zone.mod_free_pages(-(1 << order));
         trace(&ev::MM_PAGE_ALLOC_ZONE_LOCKED, |w| {
             w.u64(8, pfn as u64)
                 .u32(16, order)
@@ -1044,30 +1082,49 @@ impl Mm {
         self.__free_one_page(&mut fa, zone, pfn, order, mt);
     }
 
-    /// `free_pcppages_bulk()`: return `count` pages from a pcp to the buddy.
-    fn free_pcppages_bulk(&self, zone: &Zone, pcp: &mut PerCpuPages, count: usize) {
+    /// `free_pcppages_bulk()`: return at least `count` base pages' worth of
+    /// blocks (at most all of them) to the buddy under one zone lock. The
+    /// lists are visited round-robin starting with `pindex`; each is
+    /// emptied from its tail (the coldest blocks) before moving on.
+    fn free_pcppages_bulk(
+        &self,
+        zone: &Zone,
+        pcp: &mut PerCpuPages,
+        count: usize,
+        mut pindex: usize,
+    ) {
+        let mut left = count.min(pcp.count) as isize;
         let mut fa = zone.lock_zone();
-        let mut left = count.min(pcp.count);
-        let mut t = 0;
         while left > 0 {
-            // round-robin over the lists, oldest (tail) pages first
-            if let Some(pfn) = pcp.lists[t].pop_tail(&self.mem_map) {
-                pcp.count -= 1;
-                left -= 1;
-                let mt =
-                    MigrateType::from_u8(self.mem_map[pfn].index.load(Ordering::Relaxed) as u8);
-                trace(&ev::MM_PAGE_PCPU_DRAIN, |w| {
-                    w.u64(8, pfn as u64).u32(16, 0).i32(20, mt as i32);
-                });
-                self.mem_map[pfn].index.store(0, Ordering::Relaxed);
-                self.__free_one_page(&mut fa, zone, pfn, 0, mt);
+            // `left` ≤ pcp.count, so some list is not empty
+            while pcp.lists[pindex].is_empty() {
+                pindex = (pindex + 1) % NR_PCP_LISTS;
             }
-            t = (t + 1) % MIGRATE_PCPTYPES;
+            let order = pindex_to_order(pindex);
+            while left > 0 {
+                let Some(pfn) = pcp.lists[pindex].pop_tail(&self.mem_map) else {
+                    break;
+                };
+                left -= 1 << order;
+                pcp.count -= 1 << order;
+                let head = &self.mem_map[pfn];
+                let mt = MigrateType::from_u8(head.index.load(Ordering::Relaxed) as u8);
+                head.index.store(0, Ordering::Relaxed);
+                self.__free_one_page(&mut fa, zone, pfn, order, mt);
+                trace(&ev::MM_PAGE_PCPU_DRAIN, |w| {
+                    w.u64(8, pfn as u64).u32(16, order).i32(20, mt as i32);
+                });
+            }
+            pindex = (pindex + 1) % NR_PCP_LISTS;
         }
     }
 
-    /// `free_unref_page()`: order-0 pages go to this CPU's list.
-    fn free_unref_page(&self, pfn: Pfn) {
+    /// `free_unref_page()`: a block of order ≤ 3 goes to this CPU's list for
+    /// its pageblock's type (high-atomic blocks ride on the movable list but
+    /// remember their type for the buddy); reaching `high` sends `batch`
+    /// base pages back, starting with the list just freed to. A busy list
+    /// (a drain from another CPU) sends the block straight to the buddy.
+    fn free_unref_page(&self, pfn: Pfn, order: u32) {
         let zone = self.page_zone(pfn);
         let block_mt = if self.group_by_mobility() {
             zone.get_pageblock_migratetype(pfn)
@@ -1077,23 +1134,25 @@ impl Mm {
         let mut list = block_mt;
         if block_mt as usize >= MIGRATE_PCPTYPES {
             if block_mt == MigrateType::Isolate {
-                self.free_one_page(zone, pfn, 0, block_mt);
+                self.free_one_page(zone, pfn, order, block_mt);
                 return;
             }
-            // high-atomic pages ride on the movable list but remember
-            // their type (set_pcppage_migratetype) for the buddy
             list = MigrateType::Movable;
         }
         let cpu = super::glue::cpu_index(zone.pcp.len());
-        let mut pcp = zone.pcp[cpu].lock();
+        let Some(mut pcp) = zone.pcp[cpu].try_lock() else {
+            self.free_one_page(zone, pfn, order, block_mt);
+            return;
+        };
         self.mem_map[pfn]
             .index
             .store(block_mt as u64, Ordering::Relaxed);
-        pcp.lists[list as usize].push_head(&self.mem_map, pfn);
-        pcp.count += 1;
+        let pindex = order_to_pindex(list, order);
+        pcp.lists[pindex].push_head(&self.mem_map, pfn);
+        pcp.count += 1 << order;
         if pcp.count >= pcp.high {
             let batch = pcp.batch;
-            self.free_pcppages_bulk(zone, &mut pcp, batch);
+            self.free_pcppages_bulk(zone, &mut pcp, batch, pindex);
         }
     }
 
@@ -1102,8 +1161,8 @@ impl Mm {
         if !self.free_pages_prepare(pfn, order) {
             return;
         }
-        if order == 0 {
-            self.free_unref_page(pfn);
+        if pcp_allowed_order(order) {
+            self.free_unref_page(pfn, order);
         } else {
             let zone = self.page_zone(pfn);
             let mt = zone.get_pageblock_migratetype(pfn);
@@ -1212,7 +1271,7 @@ impl Mm {
             trace(&ev::MM_PAGE_FREE_BATCHED, |w| {
                 w.u64(8, pfn as u64);
             });
-            self.free_unref_page(pfn);
+            self.free_unref_page(pfn, 0);
         }
     }
 
@@ -1293,7 +1352,7 @@ impl Mm {
             let mut pcp = pcp.lock();
             let c = pcp.count;
             if c > 0 {
-                self.free_pcppages_bulk(z, &mut pcp, c);
+                self.free_pcppages_bulk(z, &mut pcp, c, 0);
             }
         }
     }
