@@ -323,6 +323,9 @@ pub struct PerCpuPages {
     pub count: usize,
     pub high: usize,
     pub batch: usize,
+    /// Frees that reached `high` since the last allocation double the
+    /// pages sent back (`nr_pcp_free()`); an allocation halves it.
+    pub free_factor: u32,
     pub lists: [FreeList; NR_PCP_LISTS],
 }
 
@@ -426,6 +429,9 @@ pub struct PgData {
     pub node_start_pfn: Pfn,
     pub node_spanned_pages: usize,
     pub zones: [Zone; MAX_NR_ZONES],
+    /// `node_zonelists[ZONELIST_FALLBACK]`: (node, zone) of every populated
+    /// zone, this node's first, each node's from the highest zone down.
+    pub zonelist: Box<[(usize, usize)]>,
     /// Per-node `vm_stat` items (see vmstat.rs).
     pub vm_stat: [AtomicI64; super::vmstat::NR_VM_NODE_STAT_ITEMS],
 }

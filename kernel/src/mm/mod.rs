@@ -299,7 +299,6 @@ impl Mm {
                 } else {
                     ((ze - 1) >> pageblock_order) - (zs >> pageblock_order) + 1
                 };
-                let batch = page_alloc::zone_batchsize(spanned);
                 Zone {
                     name: ZONE_NAMES[zt as usize],
                     zone_type: zt,
@@ -311,13 +310,13 @@ impl Mm {
                     watermark: Default::default(),
                     lowmem_reserve: Default::default(),
                     lock: Mutex::new(FreeAreas::default()),
+                    // the boot pageset (high 0, batch 1) until
+                    // setup_per_zone_wmarks() sizes it (zone_pcp_update)
                     pcp: (0..nr_cpus)
                         .map(|_| {
                             HostSpinLock::new(PerCpuPages {
-                                count: 0,
-                                high: if spanned == 0 { 0 } else { 6 * batch },
-                                batch: if spanned == 0 { 1 } else { batch },
-                                lists: Default::default(),
+                                batch: 1,
+                                ..Default::default()
                             })
                         })
                         .collect(),
@@ -348,8 +347,23 @@ impl Mm {
                 node_start_pfn: start,
                 node_spanned_pages: end - start,
                 zones: [dma, normal, movable],
+                zonelist: Box::new([]),
                 vm_stat: std::array::from_fn(|_| AtomicI64::new(0)),
             });
+        }
+        // build_zonelists(): node order from each node, zones high to low
+        let nr_nodes = nodes.len();
+        let zonelists: Vec<Box<[(usize, usize)]>> = (0..nr_nodes)
+            .map(|nid| {
+                (0..nr_nodes)
+                    .map(|i| (nid + i) % nr_nodes)
+                    .flat_map(|n| (0..MAX_NR_ZONES).rev().map(move |z| (n, z)))
+                    .filter(|&(n, z)| nodes[n].zones[z].populated())
+                    .collect()
+            })
+            .collect();
+        for (node, zl) in nodes.iter_mut().zip(zonelists) {
+            node.zonelist = zl;
         }
         let mem_map: Box<[Page]> = (0..total_pages)
             .map(|pfn| {

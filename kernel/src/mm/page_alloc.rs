@@ -11,7 +11,11 @@
 //! an empty list is refilled with `batch >> order` (at least 2) blocks under
 //! one zone lock (`rmqueue_bulk`), and a free that lifts the CPU's `count`
 //! (base pages) to `high` returns `batch` base pages' worth of the coldest
-//! blocks to the buddy, round-robin over the lists (`free_pcppages_bulk`).
+//! blocks to the buddy — twice as many for each further such free without
+//! an allocation in between — round-robin over the lists
+//! (`free_pcppages_bulk`). `high` is the zone's low watermark split over its
+//! node's CPUs (Linux ≥ 5.14), so full per-CPU lists never hold back pages
+//! kswapd would be woken for.
 //! Watermarks (min/low/high, from `vm.min_free_kbytes`) and `lowmem_reserve`
 //! decide whether a zone may be used; the slow path drains the per-CPU lists,
 //! shrinks slab caches and runs direct compaction, then warns
@@ -499,6 +503,7 @@ impl Mm {
     ) -> Option<Pfn> {
         let cpu = super::glue::cpu_index(zone.pcp.len());
         let mut pcp = zone.pcp[cpu].try_lock()?;
+        pcp.free_factor >>= 1;
         let pindex = order_to_pindex(mt, order);
         if pcp.lists[pindex].is_empty() {
             let mut batch = pcp.batch;
@@ -509,6 +514,7 @@ impl Mm {
         }
         let pfn = pcp.lists[pindex].pop_head(&self.mem_map)?;
         pcp.count -= 1 << order;
+        self.mem_map[pfn].index.store(0, Ordering::Relaxed);
         Some(pfn)
     }
 
@@ -631,15 +637,14 @@ impl Mm {
         }
     }
 
-    /// The zonelist: the preferred node's zones from `highest` down, then
-    /// the other nodes' (ZONELIST_FALLBACK, node order).
+    /// The populated zones of `nid`'s zonelist at or below `highest`
+    /// (`for_each_zone_zonelist`).
     fn zonelist(&self, nid: usize, highest: usize) -> impl Iterator<Item = &Zone> {
-        let n = self.nodes.len();
-        (0..n).flat_map(move |i| {
-            let j = nid + i;
-            let node = &self.nodes[if j >= n { j - n } else { j }];
-            (0..=highest).rev().map(move |z| &node.zones[z])
-        })
+        self.nodes[nid]
+            .zonelist
+            .iter()
+            .filter(move |&&(_, z)| z <= highest)
+            .map(move |&(n, z)| &self.nodes[n].zones[z])
     }
 
     /// `get_page_from_freelist()`.
@@ -662,9 +667,6 @@ impl Mm {
         loop {
             let no_fallback = alloc_flags & ALLOC_NOFRAGMENT != 0;
             for z in self.zonelist(nid, highest) {
-                if !z.populated() {
-                    continue;
-                }
                 if no_fallback && self.nodes.len() > 1 && z.node != nid {
                     // try the local node without fragmenting first
                     break;
@@ -694,17 +696,15 @@ impl Mm {
         }
     }
 
-    /// `prep_new_page()`.
+    /// `prep_new_page()`. Only the head is touched (and the tails for
+    /// `__GFP_ZERO`/`__GFP_COMP`): `free_pages_prepare` left every page of
+    /// a free block clean (no flags or mapping, `_mapcount` −1, `index`,
+    /// `private` and `compound_head` 0), and the free lists restore that
+    /// on the head they tag when they hand a block out.
     fn prep_new_page(&self, pfn: Pfn, order: u32, gfp: Gfp, nid: usize, z: &Zone) {
         let n = 1usize << order;
-        for i in 0..n {
-            let p = &self.mem_map[pfn + i];
-            p._mapcount.store(-1, Ordering::Relaxed);
-            p.mapping.store(0, Ordering::Relaxed);
-            p.index.store(0, Ordering::Relaxed);
-            p.private.store(0, Ordering::Relaxed);
-            p.compound_head.store(0, Ordering::Relaxed);
-            if gfp.intersects(__GFP_ZERO) {
+        if gfp.intersects(__GFP_ZERO) {
+            for i in 0..n {
                 // an index in range by construction; cannot fail
                 let _ = self.physmem.zero_frame(pfn + i);
             }
@@ -722,23 +722,24 @@ impl Mm {
                     .store(pfn as u64 + 1, Ordering::Release);
             }
         }
-        self.events.count(
+        let ev = self.events.this();
+        ev.count(
             VmEvent::PGALLOC_DMA as usize + z.zone_type as usize,
             n as u64,
         );
         // zone_statistics()
         if self.nodes.len() == 1 {
             // numa_hit and numa_local are the same event on one node
-            self.events.count_numa(0, super::vmstat::NUMA_HIT);
+            ev.count_numa(0, super::vmstat::NUMA_HIT);
         } else {
             let local = z.node == super::glue::cpu_index(self.nodes.len());
             if z.node == nid {
-                self.events.count_numa(z.node, super::vmstat::NUMA_HIT);
+                ev.count_numa(z.node, super::vmstat::NUMA_HIT);
             } else {
-                self.events.count_numa(z.node, super::vmstat::NUMA_MISS);
-                self.events.count_numa(nid, super::vmstat::NUMA_FOREIGN);
+                ev.count_numa(z.node, super::vmstat::NUMA_MISS);
+                ev.count_numa(nid, super::vmstat::NUMA_FOREIGN);
             }
-            self.events.count_numa(
+            ev.count_numa(
                 z.node,
                 if local {
                     super::vmstat::NUMA_LOCAL
@@ -769,17 +770,8 @@ impl Mm {
 
     /// `__alloc_pages()`: the allocator's entry point. Returns the head pfn.
     pub fn __alloc_pages(&self, gfp: Gfp, order: u32, preferred_nid: usize) -> Option<Pfn> {
-        if order as usize >= MAX_ORDER {
-            if !gfp.intersects(__GFP_NOWARN) {
-                self.warn(&format!(
-                    "__alloc_pages: order {order} > MAX_ORDER-1 ({})",
-                    MAX_ORDER - 1
-                ));
-            }
-            return None;
-        }
-        if gfp.0 & !__GFP_BITS_MASK != 0 {
-            self.warn(&format!("__alloc_pages: invalid gfp mask {:#x}", gfp.0));
+        if order as usize >= MAX_ORDER || gfp.0 & !__GFP_BITS_MASK != 0 {
+            self.warn_bad_alloc(gfp, order);
             return None;
         }
         // might_sleep_if(gfp & __GFP_DIRECT_RECLAIM): a sleeping allocation
@@ -788,7 +780,12 @@ impl Mm {
         {
             crate::kernel::panic::might_sleep();
         }
-        let nid = preferred_nid % self.nodes.len();
+        let nr_nodes = self.nodes.len();
+        let nid = if preferred_nid < nr_nodes {
+            preferred_nid
+        } else {
+            preferred_nid % nr_nodes
+        };
         let highest = Self::gfp_zone(gfp);
         let page = match self.get_page_from_freelist(gfp, order, ALLOC_WMARK_LOW, nid, highest) {
             Some(p) => Some(p),
@@ -804,7 +801,24 @@ impl Mm {
         page
     }
 
+    /// The warning for an order above MAX_ORDER-1 (unless `__GFP_NOWARN`)
+    /// or an invalid gfp mask.
+    #[cold]
+    fn warn_bad_alloc(&self, gfp: Gfp, order: u32) {
+        if order as usize >= MAX_ORDER {
+            if !gfp.intersects(__GFP_NOWARN) {
+                self.warn(&format!(
+                    "__alloc_pages: order {order} > MAX_ORDER-1 ({})",
+                    MAX_ORDER - 1
+                ));
+            }
+        } else {
+            self.warn(&format!("__alloc_pages: invalid gfp mask {:#x}", gfp.0));
+        }
+    }
+
     /// `__alloc_pages_slowpath()`.
+    #[inline(never)]
     fn __alloc_pages_slowpath(
         &self,
         gfp: Gfp,
@@ -883,10 +897,7 @@ impl Mm {
             return None;
         }
         self.events.count_ev(VmEvent::COMPACTSTALL, 1);
-        let zones: Vec<&Zone> = self
-            .zonelist(nid, highest)
-            .filter(|z| z.populated())
-            .collect();
+        let zones: Vec<&Zone> = self.zonelist(nid, highest).collect();
         for z in zones {
             let r = self.compact_zone_order(z, order, gfp, highest);
             if r == super::compaction::CompactResult::Success {
@@ -989,6 +1000,7 @@ impl Mm {
         s
     }
 
+    #[cold]
     pub(crate) fn warn(&self, what: &str) {
         let (pid, _, comm) = super::glue::current();
         self.log.printk(&format!(
@@ -1001,6 +1013,7 @@ impl Mm {
     // ---- freeing ----------------------------------------------------------
 
     /// `bad_page()`: report and quarantine a page that fails the free checks.
+    #[cold]
     fn bad_page(&self, pfn: Pfn, reason: &str) {
         let (pid, _, comm) = super::glue::current();
         let p = &self.mem_map[pfn];
@@ -1060,6 +1073,7 @@ impl Mm {
             if mapping != 0 {
                 p.mapping.store(0, Ordering::Relaxed);
             }
+            p.index.store(0, Ordering::Relaxed);
             p.private.store(0, Ordering::Relaxed);
             p.compound_head.store(0, Ordering::Relaxed);
         }
@@ -1121,11 +1135,11 @@ impl Mm {
 
     /// `free_unref_page()`: a block of order ≤ 3 goes to this CPU's list for
     /// its pageblock's type (high-atomic blocks ride on the movable list but
-    /// remember their type for the buddy); reaching `high` sends `batch`
-    /// base pages back, starting with the list just freed to. A busy list
+    /// remember their type for the buddy); reaching `high` sends
+    /// `nr_pcp_free()` base pages back, starting with the list just freed
+    /// to. A busy list
     /// (a drain from another CPU) sends the block straight to the buddy.
-    fn free_unref_page(&self, pfn: Pfn, order: u32) {
-        let zone = self.page_zone(pfn);
+    fn free_unref_page(&self, zone: &Zone, pfn: Pfn, order: u32) {
         let block_mt = if self.group_by_mobility() {
             zone.get_pageblock_migratetype(pfn)
         } else {
@@ -1151,49 +1165,51 @@ impl Mm {
         pcp.lists[pindex].push_head(&self.mem_map, pfn);
         pcp.count += 1 << order;
         if pcp.count >= pcp.high {
-            let batch = pcp.batch;
-            self.free_pcppages_bulk(zone, &mut pcp, batch, pindex);
+            let count = nr_pcp_free(&mut pcp);
+            self.free_pcppages_bulk(zone, &mut pcp, count, pindex);
         }
     }
 
     /// `__free_pages_ok()` / `free_the_page()`.
-    fn free_the_page(&self, pfn: Pfn, order: u32) {
+    fn free_the_page(&self, zone: &Zone, pfn: Pfn, order: u32) {
         if !self.free_pages_prepare(pfn, order) {
             return;
         }
         if pcp_allowed_order(order) {
-            self.free_unref_page(pfn, order);
+            self.free_unref_page(zone, pfn, order);
         } else {
-            let zone = self.page_zone(pfn);
             let mt = zone.get_pageblock_migratetype(pfn);
             self.free_one_page(zone, pfn, order, mt);
         }
     }
 
+    /// The zone `pfn` belongs to, if it is a valid pfn.
     #[inline]
-    fn valid_pfn(&self, pfn: Pfn) -> bool {
-        pfn < self.mem_map.len() && self.page_zone_checked(pfn).is_some()
-    }
-
     fn page_zone_checked(&self, pfn: Pfn) -> Option<&Zone> {
-        let z = self.page_zone(pfn);
+        let p = self.mem_map.get(pfn)?;
+        let z = &self.nodes[p.page_to_nid()].zones[p.page_zonenum()];
         z.contains(pfn).then_some(z)
     }
 
     /// `__free_pages()`: drop a reference; free the block on the last one.
     pub fn __free_pages(&self, pfn: Pfn, order: u32) {
-        if !self.valid_pfn(pfn) || order as usize >= MAX_ORDER || pfn & ((1 << order) - 1) != 0 {
-            self.warn(&format!("__free_pages: bad pfn {pfn:#x} order {order}"));
-            return;
-        }
+        let zone = match self.page_zone_checked(pfn) {
+            Some(z) if (order as usize) < MAX_ORDER && pfn & ((1 << order) - 1) == 0 => z,
+            _ => return self.warn_bad_free(pfn, order),
+        };
         let p = &self.mem_map[pfn];
         if p.test(PageFlag::Buddy) || p.page_ref_count() <= 0 {
             self.bad_page(pfn, "nonzero _refcount");
             return;
         }
         if p._refcount.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.free_the_page(pfn, order);
+            self.free_the_page(zone, pfn, order);
         }
+    }
+
+    #[cold]
+    fn warn_bad_free(&self, pfn: Pfn, order: u32) {
+        self.warn(&format!("__free_pages: bad pfn {pfn:#x} order {order}"));
     }
 
     /// `get_page()`.
@@ -1271,7 +1287,7 @@ impl Mm {
             trace(&ev::MM_PAGE_FREE_BATCHED, |w| {
                 w.u64(8, pfn as u64);
             });
-            self.free_unref_page(pfn, 0);
+            self.free_unref_page(self.page_zone(pfn), pfn, 0);
         }
     }
 
@@ -1395,8 +1411,28 @@ impl Mm {
             z.watermark[WMARK_MIN].store(min, Ordering::Relaxed);
             z.watermark[WMARK_LOW].store(min + tmp, Ordering::Relaxed);
             z.watermark[WMARK_HIGH].store(min + 2 * tmp, Ordering::Relaxed);
+            self.zone_pcp_update(z);
         }
         self.setup_per_zone_lowmem_reserve();
+    }
+
+    /// `zone_pcp_update()`: size every CPU's list of a populated zone from
+    /// the zone (`batch`) and its low watermark (`high`); empty zones keep
+    /// the boot pageset (high 0: every free goes straight back).
+    fn zone_pcp_update(&self, z: &Zone) {
+        if !z.populated() {
+            return;
+        }
+        let batch = zone_batchsize(z.managed()).max(1);
+        // CPUs are spread over nodes round-robin (numa_node_id)
+        let nr_nodes = self.nodes.len();
+        let local = (0..self.nr_cpus).filter(|c| c % nr_nodes == z.node).count();
+        let high = zone_highsize(z.wmark(WMARK_LOW), batch, local, self.nr_cpus);
+        for pcp in z.pcp.iter() {
+            let mut pcp = pcp.lock();
+            pcp.batch = batch;
+            pcp.high = high;
+        }
     }
 
     /// `setup_per_zone_lowmem_reserve()`.
@@ -1435,6 +1471,29 @@ impl Mm {
 pub fn calculate_min_free_kbytes(lowmem_kbytes: u64) -> usize {
     let v = ((lowmem_kbytes * 16) as f64).sqrt() as usize;
     v.clamp(128, 262144)
+}
+
+/// `zone_highsize()` (Linux ≥ 5.14): the low watermark split over the
+/// node's CPUs (all online CPUs for a CPU-less node), at least 4 batches.
+pub fn zone_highsize(low_wmark: usize, batch: usize, local_cpus: usize, nr_cpus: usize) -> usize {
+    let split = if local_cpus == 0 { nr_cpus } else { local_cpus };
+    (low_wmark / split.max(1)).max(batch << 2)
+}
+
+/// `nr_pcp_free()`: the base pages a free that reached `high` sends back —
+/// `batch` doubled per `free_factor`, between `batch` and `high - batch`.
+fn nr_pcp_free(pcp: &mut PerCpuPages) -> usize {
+    let (high, batch) = (pcp.high, pcp.batch);
+    if high < batch {
+        // the boot pageset
+        return 1;
+    }
+    let max_nr_free = high - batch;
+    let scaled = batch << pcp.free_factor;
+    if scaled < max_nr_free {
+        pcp.free_factor += 1;
+    }
+    scaled.max(batch).min(max_nr_free)
 }
 
 /// `zone_batchsize()`.
