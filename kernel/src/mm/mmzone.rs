@@ -18,7 +18,7 @@
 use super::page::{Page, PageFlag, Pfn, NIL};
 use crate::kernel::locking::HostSpinLock;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicI64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicUsize, Ordering};
 
 /// Orders 0..=10: `MAX_ORDER` in the pre-6.4 sense (number of orders).
 pub const MAX_ORDER: usize = 11;
@@ -201,12 +201,23 @@ impl FreeList {
         self.len -= 1;
     }
 
+    /// Unlinks the head (whose `lru_prev` is already NIL).
+    #[inline]
     pub fn pop_head(&mut self, map: &[Page]) -> Option<Pfn> {
         if self.head == NIL {
             return None;
         }
         let pfn = self.head as usize;
-        self.remove(map, pfn);
+        let p = &map[pfn];
+        let next = p.lru_next.load(Ordering::Relaxed);
+        if next != NIL {
+            map[next as usize].lru_prev.store(NIL, Ordering::Relaxed);
+        } else {
+            self.tail = NIL;
+        }
+        self.head = next;
+        p.lru_next.store(NIL, Ordering::Relaxed);
+        self.len -= 1;
         Some(pfn)
     }
 
@@ -316,8 +327,7 @@ pub fn pindex_to_order(pindex: usize) -> u32 {
 
 /// `struct per_cpu_pages`: free blocks of orders 0..=3 cached per CPU.
 /// `count` is in base pages (a block of order n counts 2^n), and so are
-/// `high` and `batch`; the head page of a listed block holds its block's
-/// migrate type in `index` (`set_pcppage_migratetype`).
+/// `high` and `batch`.
 #[derive(Debug, Default)]
 pub struct PerCpuPages {
     pub count: usize,
@@ -366,6 +376,9 @@ pub struct Zone {
     /// Pages in MIGRATE_HIGHATOMIC pageblocks (`nr_reserved_highatomic`),
     /// changed under `zone->lock`.
     pub nr_reserved_highatomic: AtomicUsize,
+    /// `ZONE_RECLAIM_ACTIVE`: kswapd is reclaiming for this zone, so its
+    /// per-CPU lists keep at most four batches (`nr_pcp_high()`).
+    pub reclaim_active: AtomicBool,
     /// Per-zone `vm_stat` items other than NR_FREE_PAGES (see vmstat.rs).
     pub vm_stat: [AtomicI64; super::vmstat::NR_VM_ZONE_STAT_ITEMS],
 }

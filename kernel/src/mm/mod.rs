@@ -327,6 +327,7 @@ impl Mm {
                     nr_free_pages: AtomicI64::new(0),
                     free_orders: Default::default(),
                     nr_reserved_highatomic: AtomicUsize::new(0),
+                    reclaim_active: AtomicBool::new(false),
                     vm_stat: Default::default(),
                 }
             };

@@ -482,7 +482,6 @@ impl Mm {
                     .i32(20, mt as i32)
                     .i32(24, 1);
             });
-            self.mem_map[pfn].index.store(mt as u64, Ordering::Relaxed);
             list.push_tail(&self.mem_map, pfn);
             taken += 1;
         }
@@ -514,7 +513,6 @@ impl Mm {
         }
         let pfn = pcp.lists[pindex].pop_head(&self.mem_map)?;
         pcp.count -= 1 << order;
-        self.mem_map[pfn].index.store(0, Ordering::Relaxed);
         Some(pfn)
     }
 
@@ -1042,26 +1040,18 @@ impl Mm {
         let n = 1usize << order;
         let slab = 1u64 << PageFlag::Slab as u32;
         let mut bad = false;
-        // one pass: check each page (the common, clean case is a single
-        // test) and clear it; a bad page is reported and the block kept out
+        // one pass: check each page (the common, clean case is one
+        // combined test) and clear it; a bad page is reported and the block
+        // kept out
         for (i, p) in self.mem_map[pfn..pfn + n].iter().enumerate() {
             let flags = p.flags.load(Ordering::Relaxed);
-            let mapcount = p._mapcount.load(Ordering::Relaxed);
             let mapping = p.mapping.load(Ordering::Relaxed);
-            let refs = if i == 0 { p.page_ref_count() } else { 0 };
-            let bad_flags = flags & PAGE_FLAGS_CHECK_AT_FREE & !slab;
-            if mapcount != -1 || (mapping != 0 && flags & slab == 0) || refs != 0 || bad_flags != 0
+            if p._mapcount.load(Ordering::Relaxed) != -1
+                || flags & PAGE_FLAGS_CHECK_AT_FREE & !slab != 0
+                || (mapping != 0 && flags & slab == 0)
+                || (i == 0 && p.page_ref_count() != 0)
             {
-                let reason = if mapcount != -1 {
-                    "nonzero mapcount"
-                } else if mapping != 0 && flags & slab == 0 {
-                    "non-NULL mapping"
-                } else if refs != 0 {
-                    "nonzero _refcount"
-                } else {
-                    "PAGE_FLAGS_CHECK_AT_FREE flag(s) set"
-                };
-                self.bad_page(pfn + i, reason);
+                self.free_page_is_bad(pfn + i);
                 bad = true;
                 continue;
             }
@@ -1070,9 +1060,7 @@ impl Mm {
             // store does (Linux: `page->flags &= ~PAGE_FLAGS_CHECK_AT_PREP`)
             p.flags
                 .store(flags & !super::page::PAGEFLAGS_MASK, Ordering::Release);
-            if mapping != 0 {
-                p.mapping.store(0, Ordering::Relaxed);
-            }
+            p.mapping.store(0, Ordering::Relaxed);
             p.index.store(0, Ordering::Relaxed);
             p.private.store(0, Ordering::Relaxed);
             p.compound_head.store(0, Ordering::Relaxed);
@@ -1090,6 +1078,25 @@ impl Mm {
         true
     }
 
+    /// `free_page_is_bad()`'s report: why the page at `pfn` may not be
+    /// freed, in Linux's order of precedence.
+    #[cold]
+    fn free_page_is_bad(&self, pfn: Pfn) {
+        let p = &self.mem_map[pfn];
+        let flags = p.flags.load(Ordering::Relaxed);
+        let slab = 1u64 << PageFlag::Slab as u32;
+        let reason = if p._mapcount.load(Ordering::Relaxed) != -1 {
+            "nonzero mapcount"
+        } else if p.mapping.load(Ordering::Relaxed) != 0 && flags & slab == 0 {
+            "non-NULL mapping"
+        } else if p.page_ref_count() != 0 {
+            "nonzero _refcount"
+        } else {
+            "PAGE_FLAGS_CHECK_AT_FREE flag(s) set"
+        };
+        self.bad_page(pfn, reason);
+    }
+
     /// `free_one_page()`.
     fn free_one_page(&self, zone: &Zone, pfn: Pfn, order: u32, mt: MigrateType) {
         let mut fa = zone.lock_zone();
@@ -1099,7 +1106,10 @@ impl Mm {
     /// `free_pcppages_bulk()`: return at least `count` base pages' worth of
     /// blocks (at most all of them) to the buddy under one zone lock. The
     /// lists are visited round-robin starting with `pindex`; each is
-    /// emptied from its tail (the coldest blocks) before moving on.
+    /// emptied from its tail (the coldest blocks) before moving on. A block
+    /// goes to its pageblock's free list whatever list it sat on (Linux
+    /// ≥ 6.9), so blocks a refill took by fallback do not stay tagged with
+    /// the type that stole them.
     fn free_pcppages_bulk(
         &self,
         zone: &Zone,
@@ -1121,9 +1131,7 @@ impl Mm {
                 };
                 left -= 1 << order;
                 pcp.count -= 1 << order;
-                let head = &self.mem_map[pfn];
-                let mt = MigrateType::from_u8(head.index.load(Ordering::Relaxed) as u8);
-                head.index.store(0, Ordering::Relaxed);
+                let mt = zone.get_pageblock_migratetype(pfn);
                 self.__free_one_page(&mut fa, zone, pfn, order, mt);
                 trace(&ev::MM_PAGE_PCPU_DRAIN, |w| {
                     w.u64(8, pfn as u64).u32(16, order).i32(20, mt as i32);
@@ -1134,8 +1142,8 @@ impl Mm {
     }
 
     /// `free_unref_page()`: a block of order ≤ 3 goes to this CPU's list for
-    /// its pageblock's type (high-atomic blocks ride on the movable list but
-    /// remember their type for the buddy); reaching `high` sends
+    /// its pageblock's type (high-atomic blocks ride on the movable list);
+    /// reaching `high` sends
     /// `nr_pcp_free()` base pages back, starting with the list just freed
     /// to. A busy list
     /// (a drain from another CPU) sends the block straight to the buddy.
@@ -1158,14 +1166,12 @@ impl Mm {
             self.free_one_page(zone, pfn, order, block_mt);
             return;
         };
-        self.mem_map[pfn]
-            .index
-            .store(block_mt as u64, Ordering::Relaxed);
         let pindex = order_to_pindex(list, order);
         pcp.lists[pindex].push_head(&self.mem_map, pfn);
         pcp.count += 1 << order;
-        if pcp.count >= pcp.high {
-            let count = nr_pcp_free(&mut pcp);
+        let high = nr_pcp_high(&pcp, zone);
+        if pcp.count >= high {
+            let count = nr_pcp_free(&mut pcp, high);
             self.free_pcppages_bulk(zone, &mut pcp, count, pindex);
         }
     }
@@ -1480,10 +1486,21 @@ pub fn zone_highsize(low_wmark: usize, batch: usize, local_cpus: usize, nr_cpus:
     (low_wmark / split.max(1)).max(batch << 2)
 }
 
+/// `nr_pcp_high()`: `high`, or at most four batches while kswapd reclaims
+/// for the zone, so freed pages reach the buddy where they can merge.
+#[inline]
+fn nr_pcp_high(pcp: &PerCpuPages, zone: &Zone) -> usize {
+    if zone.reclaim_active.load(Ordering::Relaxed) {
+        pcp.high.min(pcp.batch << 2)
+    } else {
+        pcp.high
+    }
+}
+
 /// `nr_pcp_free()`: the base pages a free that reached `high` sends back —
 /// `batch` doubled per `free_factor`, between `batch` and `high - batch`.
-fn nr_pcp_free(pcp: &mut PerCpuPages) -> usize {
-    let (high, batch) = (pcp.high, pcp.batch);
+fn nr_pcp_free(pcp: &mut PerCpuPages, high: usize) -> usize {
+    let batch = pcp.batch;
     if high < batch {
         // the boot pageset
         return 1;
