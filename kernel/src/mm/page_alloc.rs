@@ -662,7 +662,7 @@ impl Mm {
         {
             alloc_flags |= ALLOC_NOFRAGMENT;
         }
-        loop {
+        let (z, pfn) = 'found: loop {
             let no_fallback = alloc_flags & ALLOC_NOFRAGMENT != 0;
             for z in self.zonelist(nid, highest) {
                 if no_fallback && self.nodes.len() > 1 && z.node != nid {
@@ -676,22 +676,20 @@ impl Mm {
                     }
                 }
                 if let Some(pfn) = self.rmqueue(z, order, mt, alloc_flags) {
-                    self.prep_new_page(pfn, order, gfp, nid, z);
-                    if order > 0
-                        && alloc_flags & ALLOC_HARDER != 0
-                        && self.policy == GroupingPolicy::Pageblock
-                    {
-                        self.reserve_highatomic_pageblock(pfn, z);
-                    }
-                    return Some(pfn);
+                    break 'found (z, pfn);
                 }
             }
-            if no_fallback {
-                alloc_flags &= !ALLOC_NOFRAGMENT;
-                continue;
+            if !no_fallback {
+                return None;
             }
-            return None;
+            alloc_flags &= !ALLOC_NOFRAGMENT;
+        };
+        self.prep_new_page(pfn, order, gfp, nid, z);
+        if order > 0 && alloc_flags & ALLOC_HARDER != 0 && self.policy == GroupingPolicy::Pageblock
+        {
+            self.reserve_highatomic_pageblock(pfn, z);
         }
+        Some(pfn)
     }
 
     /// `prep_new_page()`. Only the head is touched (and the tails for
@@ -1035,38 +1033,35 @@ impl Mm {
     }
 
     /// `free_pages_prepare()`: checks and clears a block being freed.
-    /// Returns false if the block must not go back to the free lists.
+    /// Returns false if the block must not go back to the free lists. The
+    /// head is always checked (a mapped, referenced or flagged page is a
+    /// bad page); the tails are only cleared, as in Linux unless
+    /// `check_pages_enabled` (CONFIG_DEBUG_VM, debug_pagealloc, init_on_*).
     fn free_pages_prepare(&self, pfn: Pfn, order: u32) -> bool {
         let n = 1usize << order;
         let slab = 1u64 << PageFlag::Slab as u32;
-        let mut bad = false;
-        // one pass: check each page (the common, clean case is one
-        // combined test) and clear it; a bad page is reported and the block
-        // kept out
-        for (i, p) in self.mem_map[pfn..pfn + n].iter().enumerate() {
+        let head = &self.mem_map[pfn];
+        let flags = head.flags.load(Ordering::Relaxed);
+        let mapping = head.mapping.load(Ordering::Relaxed);
+        if head._mapcount.load(Ordering::Relaxed) != -1
+            || flags & PAGE_FLAGS_CHECK_AT_FREE & !slab != 0
+            || (mapping != 0 && flags & slab == 0)
+            || head.page_ref_count() != 0
+        {
+            self.free_page_is_bad(pfn);
+            return false;
+        }
+        // keep node/zone bits, drop page flags and owner fields (so every
+        // page of a free block is clean, see prep_new_page); nobody else may
+        // touch a page whose last reference is gone, so plain stores do
+        for p in &self.mem_map[pfn..pfn + n] {
             let flags = p.flags.load(Ordering::Relaxed);
-            let mapping = p.mapping.load(Ordering::Relaxed);
-            if p._mapcount.load(Ordering::Relaxed) != -1
-                || flags & PAGE_FLAGS_CHECK_AT_FREE & !slab != 0
-                || (mapping != 0 && flags & slab == 0)
-                || (i == 0 && p.page_ref_count() != 0)
-            {
-                self.free_page_is_bad(pfn + i);
-                bad = true;
-                continue;
-            }
-            // keep node/zone bits, drop page flags; nobody else may touch
-            // the flags of a page whose last reference is gone, so a plain
-            // store does (Linux: `page->flags &= ~PAGE_FLAGS_CHECK_AT_PREP`)
             p.flags
                 .store(flags & !super::page::PAGEFLAGS_MASK, Ordering::Release);
             p.mapping.store(0, Ordering::Relaxed);
             p.index.store(0, Ordering::Relaxed);
             p.private.store(0, Ordering::Relaxed);
             p.compound_head.store(0, Ordering::Relaxed);
-        }
-        if bad {
-            return false;
         }
         trace(&ev::MM_PAGE_FREE, |w| {
             w.u64(8, pfn as u64).u32(16, order);
@@ -1308,8 +1303,12 @@ impl Mm {
     }
 
     /// `numa_node_id()`: CPUs are spread over nodes round-robin.
+    #[inline]
     pub fn numa_node_id(&self) -> usize {
-        super::glue::cpu_index(self.nodes.len())
+        match self.nodes.len() {
+            1 => 0,
+            n => super::glue::cpu_index(n),
+        }
     }
 
     /// `__get_free_pages()`: a kernel virtual address in the direct map.
