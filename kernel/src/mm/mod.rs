@@ -593,14 +593,15 @@ impl Mm {
                             if pfn & (n - 1) != 0 || !z.contains(pfn) || !z.contains(pfn + n - 1) {
                                 return Err(format!("pcp block {pfn:#x} (cpu {cpu}) misplaced"));
                             }
-                            for q in pfn..pfn + n {
-                                let p = &self.mem_map[q];
+                            let pages = self.mem_map[pfn..pfn + n].iter();
+                            for (i, (p, s)) in pages.zip(&mut seen[pfn..pfn + n]).enumerate() {
+                                let q = pfn + i;
                                 if p.test(PageFlag::Buddy) || p.page_ref_count() != 0 {
                                     return Err(format!(
                                         "pcp page {q:#x} (cpu {cpu}) in bad state"
                                     ));
                                 }
-                                if std::mem::replace(&mut seen[q], true) {
+                                if std::mem::replace(s, true) {
                                     return Err(format!("pcp page {q:#x} listed twice"));
                                 }
                             }
