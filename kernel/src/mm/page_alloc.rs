@@ -67,7 +67,7 @@
 use super::gfp::*;
 use super::mmzone::*;
 use super::page::{PageFlag, Pfn, PAGE_FLAGS_CHECK_AT_FREE};
-use super::vmstat::VmEvent;
+use super::vmstat::{CpuStats, VmEvent};
 use super::Mm;
 use crate::trace::{events as ev, trace};
 use std::sync::atomic::Ordering;
@@ -499,7 +499,7 @@ impl Mm {
         order: u32,
         mt: MigrateType,
         alloc_flags: u32,
-    ) -> Option<Pfn> {
+    ) -> Option<(Pfn, &CpuStats)> {
         let cpu = super::glue::cpu_index(zone.pcp.len());
         let mut pcp = zone.pcp[cpu].try_lock()?;
         pcp.free_factor >>= 1;
@@ -513,15 +513,22 @@ impl Mm {
         }
         let pfn = pcp.lists[pindex].pop_head(&self.mem_map)?;
         pcp.count -= 1 << order;
-        Some(pfn)
+        Some((pfn, self.events.on(cpu)))
     }
 
     /// `rmqueue()`: one block from `zone` — through the per-CPU lists for
-    /// orders ≤ 3, else (or if they come up empty) `rmqueue_buddy()`.
-    fn rmqueue(&self, zone: &Zone, order: u32, mt: MigrateType, alloc_flags: u32) -> Option<Pfn> {
+    /// orders ≤ 3, else (or if they come up empty) `rmqueue_buddy()` — and
+    /// the counters of the CPU it was taken on, for `zone_statistics`.
+    fn rmqueue(
+        &self,
+        zone: &Zone,
+        order: u32,
+        mt: MigrateType,
+        alloc_flags: u32,
+    ) -> Option<(Pfn, &CpuStats)> {
         if pcp_allowed_order(order) {
-            if let Some(pfn) = self.rmqueue_pcplist(zone, order, mt, alloc_flags) {
-                return Some(pfn);
+            if let Some(taken) = self.rmqueue_pcplist(zone, order, mt, alloc_flags) {
+                return Some(taken);
             }
         }
         let mut fa = zone.lock_zone();
@@ -541,7 +548,7 @@ impl Mm {
                 .i32(20, mt as i32)
                 .i32(24, 0);
         });
-        Some(pfn)
+        Some((pfn, self.events.this()))
     }
 
     /// `reserve_highatomic_pageblock()`: after a successful high-order
@@ -662,7 +669,7 @@ impl Mm {
         {
             alloc_flags |= ALLOC_NOFRAGMENT;
         }
-        let (z, pfn) = 'found: loop {
+        let (z, pfn, ev) = 'found: loop {
             let no_fallback = alloc_flags & ALLOC_NOFRAGMENT != 0;
             for z in self.zonelist(nid, highest) {
                 if no_fallback && self.nodes.len() > 1 && z.node != nid {
@@ -675,8 +682,8 @@ impl Mm {
                         continue;
                     }
                 }
-                if let Some(pfn) = self.rmqueue(z, order, mt, alloc_flags) {
-                    break 'found (z, pfn);
+                if let Some((pfn, ev)) = self.rmqueue(z, order, mt, alloc_flags) {
+                    break 'found (z, pfn, ev);
                 }
             }
             if !no_fallback {
@@ -684,7 +691,7 @@ impl Mm {
             }
             alloc_flags &= !ALLOC_NOFRAGMENT;
         };
-        self.prep_new_page(pfn, order, gfp, nid, z);
+        self.prep_new_page(pfn, order, gfp, nid, z, ev);
         if order > 0 && alloc_flags & ALLOC_HARDER != 0 && self.policy == GroupingPolicy::Pageblock
         {
             self.reserve_highatomic_pageblock(pfn, z);
@@ -697,7 +704,7 @@ impl Mm {
     /// a free block clean (no flags or mapping, `_mapcount` −1, `index`,
     /// `private` and `compound_head` 0), and the free lists restore that
     /// on the head they tag when they hand a block out.
-    fn prep_new_page(&self, pfn: Pfn, order: u32, gfp: Gfp, nid: usize, z: &Zone) {
+    fn prep_new_page(&self, pfn: Pfn, order: u32, gfp: Gfp, nid: usize, z: &Zone, ev: &CpuStats) {
         let n = 1usize << order;
         if gfp.intersects(__GFP_ZERO) {
             for i in 0..n {
@@ -718,7 +725,6 @@ impl Mm {
                     .store(pfn as u64 + 1, Ordering::Release);
             }
         }
-        let ev = self.events.this();
         ev.count(
             VmEvent::PGALLOC_DMA as usize + z.zone_type as usize,
             n as u64,
@@ -1069,7 +1075,6 @@ impl Mm {
         if let Some(po) = &self.page_owner {
             po.reset_page_owner(pfn, order);
         }
-        self.events.count_ev(VmEvent::PGFREE, n as u64);
         true
     }
 
@@ -1092,8 +1097,10 @@ impl Mm {
         self.bad_page(pfn, reason);
     }
 
-    /// `free_one_page()`.
+    /// `free_one_page()`: straight to the buddy (counted here, as
+    /// `__free_pages_ok` does; per-CPU frees are counted on their CPU).
     fn free_one_page(&self, zone: &Zone, pfn: Pfn, order: u32, mt: MigrateType) {
+        self.events.count_ev(VmEvent::PGFREE, 1 << order);
         let mut fa = zone.lock_zone();
         self.__free_one_page(&mut fa, zone, pfn, order, mt);
     }
@@ -1161,6 +1168,9 @@ impl Mm {
             self.free_one_page(zone, pfn, order, block_mt);
             return;
         };
+        self.events
+            .on(cpu)
+            .count(VmEvent::PGFREE as usize, 1 << order);
         let pindex = order_to_pindex(list, order);
         pcp.lists[pindex].push_head(&self.mem_map, pfn);
         pcp.count += 1 << order;

@@ -254,6 +254,12 @@ impl VmEvents {
     pub(crate) fn this(&self) -> &CpuStats {
         &self.cpus[super::glue::cpu_index(self.cpus.len())]
     }
+    /// CPU `cpu`'s counters (the caller runs on it, e.g. under its pcp
+    /// lock); any other index means the current CPU.
+    #[inline]
+    pub(crate) fn on(&self, cpu: usize) -> &CpuStats {
+        self.cpus.get(cpu).map_or_else(|| self.this(), |c| c)
+    }
     /// `count_vm_events()` on the current CPU.
     #[inline]
     pub fn count(&self, item: usize, delta: u64) {
