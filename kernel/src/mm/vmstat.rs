@@ -258,7 +258,10 @@ impl VmEvents {
     /// lock); any other index means the current CPU.
     #[inline]
     pub(crate) fn on(&self, cpu: usize) -> &CpuStats {
-        self.cpus.get(cpu).map_or_else(|| self.this(), |c| c)
+        match self.cpus.get(cpu) {
+            Some(c) => c,
+            None => self.this(),
+        }
     }
     /// `count_vm_events()` on the current CPU.
     #[inline]
