@@ -60,7 +60,10 @@
 //! (head has PG_buddy), in exactly one block on a per-CPU list (which never
 //! merges: "free everything" must drain them first, `drain_all_pages`),
 //! allocated (refcount ≥ 1 on the head), or reserved; `nr_free_pages`
-//! counts buddy pages only, a pcp's `count` its listed base pages;
+//! counts buddy pages only, a pcp's `count` its listed base pages; every
+//! page of a free block has no page flags, no mapping, `_mapcount` −1 and
+//! `index`/`private`/`compound_head` 0, except that a buddy head holds its
+//! order and list (so `prep_new_page` only touches the head);
 //! the zone lock is never taken while holding another zone's lock, and a pcp
 //! lock may be held while taking the zone lock, never the reverse.
 
