@@ -202,6 +202,8 @@ impl Mm {
             }
             Err(e) => {
                 np.mapping.store(0, Ordering::Release);
+                np.index.store(0, Ordering::Relaxed);
+                np.private.store(0, Ordering::Relaxed);
                 np._refcount.store(0, Ordering::Release);
                 for f in COPY {
                     np.clear(f);

@@ -16,8 +16,9 @@
 //! list it is on; the pageblock bitmap holds one migrate type per pageblock.
 
 use super::page::{Page, PageFlag, Pfn, NIL};
+use crate::kernel::locking::HostSpinLock;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicI64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicUsize, Ordering};
 
 /// Orders 0..=10: `MAX_ORDER` in the pre-6.4 sense (number of orders).
 pub const MAX_ORDER: usize = 11;
@@ -200,12 +201,23 @@ impl FreeList {
         self.len -= 1;
     }
 
+    /// Unlinks the head (whose `lru_prev` is already NIL).
+    #[inline]
     pub fn pop_head(&mut self, map: &[Page]) -> Option<Pfn> {
         if self.head == NIL {
             return None;
         }
         let pfn = self.head as usize;
-        self.remove(map, pfn);
+        let p = &map[pfn];
+        let next = p.lru_next.load(Ordering::Relaxed);
+        if next != NIL {
+            map[next as usize].lru_prev.store(NIL, Ordering::Relaxed);
+        } else {
+            self.tail = NIL;
+        }
+        self.head = next;
+        p.lru_next.store(NIL, Ordering::Relaxed);
+        self.len -= 1;
         Some(pfn)
     }
 
@@ -287,13 +299,44 @@ impl FreeAreas {
     }
 }
 
-/// `struct per_cpu_pages`: order-0 pages cached per CPU.
+/// Orders cached on the per-CPU lists: 0..=`PAGE_ALLOC_COSTLY_ORDER`, as
+/// Linux ≥ 5.13 ("mm/page_alloc: allow high-order pages to be stored on
+/// the per-cpu lists"). Linux adds a list for pageblock order when THP is
+/// configured; usk has no THP, so it has none.
+pub const NR_PCP_ORDERS: usize = PAGE_ALLOC_COSTLY_ORDER as usize + 1;
+/// `NR_PCP_LISTS`: one list per (migrate type, order).
+pub const NR_PCP_LISTS: usize = MIGRATE_PCPTYPES * NR_PCP_ORDERS;
+
+/// `pcp_allowed_order()`.
+#[inline]
+pub fn pcp_allowed_order(order: u32) -> bool {
+    order <= PAGE_ALLOC_COSTLY_ORDER
+}
+
+/// `order_to_pindex()`: the per-CPU list of `(mt, order)`.
+#[inline]
+pub fn order_to_pindex(mt: MigrateType, order: u32) -> usize {
+    MIGRATE_PCPTYPES * order as usize + mt as usize
+}
+
+/// `pindex_to_order()`.
+#[inline]
+pub fn pindex_to_order(pindex: usize) -> u32 {
+    (pindex / MIGRATE_PCPTYPES) as u32
+}
+
+/// `struct per_cpu_pages`: free blocks of orders 0..=3 cached per CPU.
+/// `count` is in base pages (a block of order n counts 2^n), and so are
+/// `high` and `batch`.
 #[derive(Debug, Default)]
 pub struct PerCpuPages {
     pub count: usize,
     pub high: usize,
     pub batch: usize,
-    pub lists: [FreeList; MIGRATE_PCPTYPES],
+    /// Frees that reached `high` since the last allocation double the
+    /// pages sent back (`nr_pcp_free()`); an allocation halves it.
+    pub free_factor: u32,
+    pub lists: [FreeList; NR_PCP_LISTS],
 }
 
 /// Watermark indices.
@@ -315,8 +358,11 @@ pub struct Zone {
     /// `zone->lock` and the free areas it protects.
     pub lock: Mutex<FreeAreas>,
     /// Per-CPU page lists (`zone->per_cpu_pageset`), each with its own lock
-    /// as in Linux ≥ 5.19 (`pcp->lock`).
-    pub pcp: Box<[Mutex<PerCpuPages>]>,
+    /// as in Linux ≥ 5.19 (`pcp->lock`). Taking it costs one atomic
+    /// exchange and dropping it a plain store; the allocation and free fast
+    /// paths only try it (`pcp_spin_trylock`) and use the buddy when it is
+    /// busy, so only drains and readers ever wait.
+    pub pcp: Box<[HostSpinLock<PerCpuPages>]>,
     /// One migrate type per pageblock (`pageblock_flags`).
     pub pageblock_flags: Box<[AtomicU8]>,
     pub pageblock_order: u32,
@@ -330,6 +376,9 @@ pub struct Zone {
     /// Pages in MIGRATE_HIGHATOMIC pageblocks (`nr_reserved_highatomic`),
     /// changed under `zone->lock`.
     pub nr_reserved_highatomic: AtomicUsize,
+    /// `ZONE_RECLAIM_ACTIVE`: kswapd is reclaiming for this zone, so its
+    /// per-CPU lists keep at most four batches (`nr_pcp_high()`).
+    pub reclaim_active: AtomicBool,
     /// Per-zone `vm_stat` items other than NR_FREE_PAGES (see vmstat.rs).
     pub vm_stat: [AtomicI64; super::vmstat::NR_VM_ZONE_STAT_ITEMS],
 }
@@ -393,6 +442,9 @@ pub struct PgData {
     pub node_start_pfn: Pfn,
     pub node_spanned_pages: usize,
     pub zones: [Zone; MAX_NR_ZONES],
+    /// `node_zonelists[ZONELIST_FALLBACK]`: (node, zone) of every populated
+    /// zone, this node's first, each node's from the highest zone down.
+    pub zonelist: Box<[(usize, usize)]>,
     /// Per-node `vm_stat` items (see vmstat.rs).
     pub vm_stat: [AtomicI64; super::vmstat::NR_VM_NODE_STAT_ITEMS],
 }

@@ -55,6 +55,7 @@ pub mod uaccess;
 pub mod vmscan;
 pub mod vmstat;
 
+use crate::kernel::locking::HostSpinLock;
 use hw::physmem::PhysMem;
 use mmzone::*;
 use page::{Page, PageFlag, Pfn};
@@ -298,7 +299,6 @@ impl Mm {
                 } else {
                     ((ze - 1) >> pageblock_order) - (zs >> pageblock_order) + 1
                 };
-                let batch = page_alloc::zone_batchsize(spanned);
                 Zone {
                     name: ZONE_NAMES[zt as usize],
                     zone_type: zt,
@@ -310,13 +310,13 @@ impl Mm {
                     watermark: Default::default(),
                     lowmem_reserve: Default::default(),
                     lock: Mutex::new(FreeAreas::default()),
+                    // the boot pageset (high 0, batch 1) until
+                    // setup_per_zone_wmarks() sizes it (zone_pcp_update)
                     pcp: (0..nr_cpus)
                         .map(|_| {
-                            Mutex::new(PerCpuPages {
-                                count: 0,
-                                high: if spanned == 0 { 0 } else { 6 * batch },
-                                batch: if spanned == 0 { 1 } else { batch },
-                                lists: Default::default(),
+                            HostSpinLock::new(PerCpuPages {
+                                batch: 1,
+                                ..Default::default()
                             })
                         })
                         .collect(),
@@ -327,6 +327,7 @@ impl Mm {
                     nr_free_pages: AtomicI64::new(0),
                     free_orders: Default::default(),
                     nr_reserved_highatomic: AtomicUsize::new(0),
+                    reclaim_active: AtomicBool::new(false),
                     vm_stat: Default::default(),
                 }
             };
@@ -347,8 +348,23 @@ impl Mm {
                 node_start_pfn: start,
                 node_spanned_pages: end - start,
                 zones: [dma, normal, movable],
+                zonelist: Box::new([]),
                 vm_stat: std::array::from_fn(|_| AtomicI64::new(0)),
             });
+        }
+        // build_zonelists(): node order from each node, zones high to low
+        let nr_nodes = nodes.len();
+        let zonelists: Vec<Box<[(usize, usize)]>> = (0..nr_nodes)
+            .map(|nid| {
+                (0..nr_nodes)
+                    .map(|i| (nid + i) % nr_nodes)
+                    .flat_map(|n| (0..MAX_NR_ZONES).rev().map(move |z| (n, z)))
+                    .filter(|&(n, z)| nodes[n].zones[z].populated())
+                    .collect()
+            })
+            .collect();
+        for (node, zl) in nodes.iter_mut().zip(zonelists) {
+            node.zonelist = zl;
         }
         let mem_map: Box<[Page]> = (0..total_pages)
             .map(|pfn| {
@@ -571,19 +587,25 @@ impl Mm {
                 for (cpu, pcp) in z.pcp.iter().enumerate() {
                     let pcp = pcp.lock();
                     let mut c = 0;
-                    for l in pcp.lists.iter() {
+                    for (pindex, l) in pcp.lists.iter().enumerate() {
+                        let n = 1usize << pindex_to_order(pindex);
                         for pfn in l.iter(&self.mem_map) {
-                            let p = &self.mem_map[pfn];
-                            if !z.contains(pfn)
-                                || p.test(PageFlag::Buddy)
-                                || p.page_ref_count() != 0
-                            {
-                                return Err(format!("pcp page {pfn:#x} (cpu {cpu}) in bad state"));
+                            if pfn & (n - 1) != 0 || !z.contains(pfn) || !z.contains(pfn + n - 1) {
+                                return Err(format!("pcp block {pfn:#x} (cpu {cpu}) misplaced"));
                             }
-                            if std::mem::replace(&mut seen[pfn], true) {
-                                return Err(format!("pcp page {pfn:#x} listed twice"));
+                            let pages = self.mem_map[pfn..pfn + n].iter();
+                            for (i, (p, s)) in pages.zip(&mut seen[pfn..pfn + n]).enumerate() {
+                                let q = pfn + i;
+                                if p.test(PageFlag::Buddy) || p.page_ref_count() != 0 {
+                                    return Err(format!(
+                                        "pcp page {q:#x} (cpu {cpu}) in bad state"
+                                    ));
+                                }
+                                if std::mem::replace(s, true) {
+                                    return Err(format!("pcp page {q:#x} listed twice"));
+                                }
                             }
-                            c += 1;
+                            c += n;
                         }
                     }
                     if c != pcp.count {

@@ -109,8 +109,10 @@ pub const PAGE_FLAGS_CHECK_AT_FREE: u64 = (1 << PageFlag::Lru as u32)
 /// `movable_operations` id (`PAGE_MAPPING_MOVABLE`).
 pub const PAGE_MAPPING_MOVABLE: u64 = 0x2;
 
-/// `struct page`.
+/// `struct page`: 64 bytes and cache-line aligned as on x86-64 Linux, so
+/// a page's flags, counts and list links share one cache line.
 #[derive(Debug)]
+#[repr(align(64))]
 pub struct Page {
     pub flags: AtomicU64,
     pub _refcount: AtomicI32,

@@ -5,8 +5,17 @@
 //! 2^n naturally aligned pages. Allocation takes the smallest block of order
 //! ≥ n and splits it (`expand`), putting the unused halves back; freeing
 //! merges a block with its buddy (pfn ^ 2^order) while the buddy is free and
-//! of the same order (`__free_one_page`). Order-0 pages go through per-CPU
-//! lists (`pcp`, batch/high) to keep the zone lock off the fast path.
+//! of the same order (`__free_one_page`). Blocks of order 0..=3
+//! (`PAGE_ALLOC_COSTLY_ORDER`) go through per-CPU lists, one per (migrate
+//! type, order) as in Linux ≥ 5.13, to keep the zone lock off the fast path:
+//! an empty list is refilled with `batch >> order` (at least 2) blocks under
+//! one zone lock (`rmqueue_bulk`), and a free that lifts the CPU's `count`
+//! (base pages) to `high` returns `batch` base pages' worth of the coldest
+//! blocks to the buddy — twice as many for each further such free without
+//! an allocation in between — round-robin over the lists
+//! (`free_pcppages_bulk`). `high` is the zone's low watermark split over its
+//! node's CPUs (Linux ≥ 5.14), so full per-CPU lists never hold back pages
+//! kswapd would be woken for.
 //! Watermarks (min/low/high, from `vm.min_free_kbytes`) and `lowmem_reserve`
 //! decide whether a zone may be used; the slow path drains the per-CPU lists,
 //! shrinks slab caches and runs direct compaction, then warns
@@ -48,15 +57,20 @@
 //! the shrinkers instead).
 //!
 //! Invariants: every pfn of a zone is either free in exactly one buddy block
-//! (head has PG_buddy), on exactly one per-CPU list, allocated (refcount ≥ 1
-//! on the head), or reserved; `nr_free_pages` counts buddy pages only;
+//! (head has PG_buddy), in exactly one block on a per-CPU list (which never
+//! merges: "free everything" must drain them first, `drain_all_pages`),
+//! allocated (refcount ≥ 1 on the head), or reserved; `nr_free_pages`
+//! counts buddy pages only, a pcp's `count` its listed base pages; every
+//! page of a free block has no page flags, no mapping, `_mapcount` −1 and
+//! `index`/`private`/`compound_head` 0, except that a buddy head holds its
+//! order and list (so `prep_new_page` only touches the head);
 //! the zone lock is never taken while holding another zone's lock, and a pcp
 //! lock may be held while taking the zone lock, never the reverse.
 
 use super::gfp::*;
 use super::mmzone::*;
 use super::page::{PageFlag, Pfn, PAGE_FLAGS_CHECK_AT_FREE};
-use super::vmstat::VmEvent;
+use super::vmstat::{CpuStats, VmEvent};
 use super::Mm;
 use crate::trace::{events as ev, trace};
 use std::sync::atomic::Ordering;
@@ -446,60 +460,98 @@ impl Mm {
         }
     }
 
-    #[inline]
-    fn take_free(&self, zone: &Zone, pfn_order: Option<(Pfn, u32)>) {
-        if let Some((_, order)) = pfn_order {
-            zone.mod_free_pages(-(1 << order));
+    /// `rmqueue_bulk()`: up to `count` blocks of `order` from the buddy onto
+    /// `mt`'s per-CPU list (in address order at the tail), under one zone
+    /// lock; the free-page count drops once for all of them.
+    fn rmqueue_bulk(
+        &self,
+        zone: &Zone,
+        pcp: &mut PerCpuPages,
+        order: u32,
+        count: usize,
+        mt: MigrateType,
+        alloc_flags: u32,
+    ) {
+        let list = &mut pcp.lists[order_to_pindex(mt, order)];
+        let mut fa = zone.lock_zone();
+        let mut taken = 0;
+        while taken < count {
+            let Some(pfn) = self.__rmqueue(&mut fa, zone, order, mt, alloc_flags) else {
+                break;
+            };
+            trace(&ev::MM_PAGE_ALLOC_ZONE_LOCKED, |w| {
+                w.u64(8, pfn as u64)
+                    .u32(16, order)
+                    .i32(20, mt as i32)
+                    .i32(24, 1);
+            });
+            list.push_tail(&self.mem_map, pfn);
+            taken += 1;
         }
+        zone.mod_free_pages(-((taken as i64) << order));
+        pcp.count += taken << order;
     }
 
-    /// `rmqueue()`: one block from `zone`, via the per-CPU lists for order 0.
-    fn rmqueue(&self, zone: &Zone, order: u32, mt: MigrateType, alloc_flags: u32) -> Option<Pfn> {
-        if order == 0 && (mt as usize) < MIGRATE_PCPTYPES {
-            let cpu = super::glue::cpu_index(zone.pcp.len());
-            let mut pcp = zone.pcp[cpu].lock();
-            if pcp.lists[mt as usize].is_empty() {
-                // rmqueue_bulk()
-                let batch = pcp.batch.max(1);
-                let mut fa = zone.lock_zone();
-                for _ in 0..batch {
-                    let Some(pfn) = self.__rmqueue(&mut fa, zone, 0, mt, alloc_flags) else {
-                        break;
-                    };
-                    self.take_free(zone, Some((pfn, 0)));
-                    trace(&ev::MM_PAGE_ALLOC_ZONE_LOCKED, |w| {
-                        w.u64(8, pfn as u64)
-                            .u32(16, 0)
-                            .i32(20, mt as i32)
-                            .i32(24, 1);
-                    });
-                    self.mem_map[pfn].index.store(mt as u64, Ordering::Relaxed);
-                    pcp.lists[mt as usize].push_tail(&self.mem_map, pfn);
-                    pcp.count += 1;
-                }
+    /// `rmqueue_pcplist()`: a block of `order` ≤ 3 from this CPU's list for
+    /// `mt`, refilled by `rmqueue_bulk` when empty (`nr_pcp_alloc()`: the
+    /// batch scaled down by order, at least 2 blocks); `None` if the list
+    /// stays empty or another thread holds it.
+    fn rmqueue_pcplist(
+        &self,
+        zone: &Zone,
+        order: u32,
+        mt: MigrateType,
+        alloc_flags: u32,
+    ) -> Option<(Pfn, &CpuStats)> {
+        let cpu = super::glue::cpu_index(zone.pcp.len());
+        let mut pcp = zone.pcp[cpu].try_lock()?;
+        pcp.free_factor >>= 1;
+        let pindex = order_to_pindex(mt, order);
+        if pcp.lists[pindex].is_empty() {
+            let mut batch = pcp.batch;
+            if batch > 1 {
+                batch = (batch >> order).max(2);
             }
-            let pfn = pcp.lists[mt as usize].pop_head(&self.mem_map)?;
-            pcp.count -= 1;
-            return Some(pfn);
+            self.rmqueue_bulk(zone, &mut pcp, order, batch, mt, alloc_flags);
+        }
+        let pfn = pcp.lists[pindex].pop_head(&self.mem_map)?;
+        pcp.count -= 1 << order;
+        Some((pfn, self.events.on(cpu)))
+    }
+
+    /// `rmqueue()`: one block from `zone` — through the per-CPU lists for
+    /// orders ≤ 3, else (or if they come up empty) `rmqueue_buddy()` — and
+    /// the counters of the CPU it was taken on, for `zone_statistics`.
+    fn rmqueue(
+        &self,
+        zone: &Zone,
+        order: u32,
+        mt: MigrateType,
+        alloc_flags: u32,
+    ) -> Option<(Pfn, &CpuStats)> {
+        if pcp_allowed_order(order) {
+            if let Some(taken) = self.rmqueue_pcplist(zone, order, mt, alloc_flags) {
+                return Some(taken);
+            }
         }
         let mut fa = zone.lock_zone();
         let mut pfn = None;
         if alloc_flags & ALLOC_HARDER != 0 && self.policy == GroupingPolicy::Pageblock {
-            // a non-blocking high-order request may use the reserve
+            // a non-blocking request may use the high-atomic reserve
             pfn = self.__rmqueue_smallest(&mut fa, zone, order, MigrateType::HighAtomic);
         }
         let pfn = match pfn {
             Some(p) => p,
             None => self.__rmqueue(&mut fa, zone, order, mt, alloc_flags)?,
         };
-        self.take_free(zone, Some((pfn, order)));
+        zone.mod_free_pages(-(1 << order));
         trace(&ev::MM_PAGE_ALLOC_ZONE_LOCKED, |w| {
             w.u64(8, pfn as u64)
                 .u32(16, order)
                 .i32(20, mt as i32)
                 .i32(24, 0);
         });
-        Some(pfn)
+        Some((pfn, self.events.this()))
     }
 
     /// `reserve_highatomic_pageblock()`: after a successful high-order
@@ -593,15 +645,14 @@ impl Mm {
         }
     }
 
-    /// The zonelist: the preferred node's zones from `highest` down, then
-    /// the other nodes' (ZONELIST_FALLBACK, node order).
+    /// The populated zones of `nid`'s zonelist at or below `highest`
+    /// (`for_each_zone_zonelist`).
     fn zonelist(&self, nid: usize, highest: usize) -> impl Iterator<Item = &Zone> {
-        let n = self.nodes.len();
-        (0..n).flat_map(move |i| {
-            let j = nid + i;
-            let node = &self.nodes[if j >= n { j - n } else { j }];
-            (0..=highest).rev().map(move |z| &node.zones[z])
-        })
+        self.nodes[nid]
+            .zonelist
+            .iter()
+            .filter(move |&&(_, z)| z <= highest)
+            .map(move |&(n, z)| &self.nodes[n].zones[z])
     }
 
     /// `get_page_from_freelist()`.
@@ -621,12 +672,9 @@ impl Mm {
         {
             alloc_flags |= ALLOC_NOFRAGMENT;
         }
-        loop {
+        let (z, pfn, ev) = 'found: loop {
             let no_fallback = alloc_flags & ALLOC_NOFRAGMENT != 0;
             for z in self.zonelist(nid, highest) {
-                if !z.populated() {
-                    continue;
-                }
                 if no_fallback && self.nodes.len() > 1 && z.node != nid {
                     // try the local node without fragmenting first
                     break;
@@ -637,36 +685,32 @@ impl Mm {
                         continue;
                     }
                 }
-                if let Some(pfn) = self.rmqueue(z, order, mt, alloc_flags) {
-                    self.prep_new_page(pfn, order, gfp, nid, z);
-                    if order > 0
-                        && alloc_flags & ALLOC_HARDER != 0
-                        && self.policy == GroupingPolicy::Pageblock
-                    {
-                        self.reserve_highatomic_pageblock(pfn, z);
-                    }
-                    return Some(pfn);
+                if let Some((pfn, ev)) = self.rmqueue(z, order, mt, alloc_flags) {
+                    break 'found (z, pfn, ev);
                 }
             }
-            if no_fallback {
-                alloc_flags &= !ALLOC_NOFRAGMENT;
-                continue;
+            if !no_fallback {
+                return None;
             }
-            return None;
+            alloc_flags &= !ALLOC_NOFRAGMENT;
+        };
+        self.prep_new_page(pfn, order, gfp, nid, z, ev);
+        if order > 0 && alloc_flags & ALLOC_HARDER != 0 && self.policy == GroupingPolicy::Pageblock
+        {
+            self.reserve_highatomic_pageblock(pfn, z);
         }
+        Some(pfn)
     }
 
-    /// `prep_new_page()`.
-    fn prep_new_page(&self, pfn: Pfn, order: u32, gfp: Gfp, nid: usize, z: &Zone) {
+    /// `prep_new_page()`. Only the head is touched (and the tails for
+    /// `__GFP_ZERO`/`__GFP_COMP`): `free_pages_prepare` left every page of
+    /// a free block clean (no flags or mapping, `_mapcount` −1, `index`,
+    /// `private` and `compound_head` 0), and the free lists restore that
+    /// on the head they tag when they hand a block out.
+    fn prep_new_page(&self, pfn: Pfn, order: u32, gfp: Gfp, nid: usize, z: &Zone, ev: &CpuStats) {
         let n = 1usize << order;
-        for i in 0..n {
-            let p = &self.mem_map[pfn + i];
-            p._mapcount.store(-1, Ordering::Relaxed);
-            p.mapping.store(0, Ordering::Relaxed);
-            p.index.store(0, Ordering::Relaxed);
-            p.private.store(0, Ordering::Relaxed);
-            p.compound_head.store(0, Ordering::Relaxed);
-            if gfp.intersects(__GFP_ZERO) {
+        if gfp.intersects(__GFP_ZERO) {
+            for i in 0..n {
                 // an index in range by construction; cannot fail
                 let _ = self.physmem.zero_frame(pfn + i);
             }
@@ -684,23 +728,23 @@ impl Mm {
                     .store(pfn as u64 + 1, Ordering::Release);
             }
         }
-        self.events.count(
+        ev.count(
             VmEvent::PGALLOC_DMA as usize + z.zone_type as usize,
             n as u64,
         );
         // zone_statistics()
         if self.nodes.len() == 1 {
             // numa_hit and numa_local are the same event on one node
-            self.events.count_numa(0, super::vmstat::NUMA_HIT);
+            ev.count_numa(0, super::vmstat::NUMA_HIT);
         } else {
             let local = z.node == super::glue::cpu_index(self.nodes.len());
             if z.node == nid {
-                self.events.count_numa(z.node, super::vmstat::NUMA_HIT);
+                ev.count_numa(z.node, super::vmstat::NUMA_HIT);
             } else {
-                self.events.count_numa(z.node, super::vmstat::NUMA_MISS);
-                self.events.count_numa(nid, super::vmstat::NUMA_FOREIGN);
+                ev.count_numa(z.node, super::vmstat::NUMA_MISS);
+                ev.count_numa(nid, super::vmstat::NUMA_FOREIGN);
             }
-            self.events.count_numa(
+            ev.count_numa(
                 z.node,
                 if local {
                     super::vmstat::NUMA_LOCAL
@@ -731,17 +775,8 @@ impl Mm {
 
     /// `__alloc_pages()`: the allocator's entry point. Returns the head pfn.
     pub fn __alloc_pages(&self, gfp: Gfp, order: u32, preferred_nid: usize) -> Option<Pfn> {
-        if order as usize >= MAX_ORDER {
-            if !gfp.intersects(__GFP_NOWARN) {
-                self.warn(&format!(
-                    "__alloc_pages: order {order} > MAX_ORDER-1 ({})",
-                    MAX_ORDER - 1
-                ));
-            }
-            return None;
-        }
-        if gfp.0 & !__GFP_BITS_MASK != 0 {
-            self.warn(&format!("__alloc_pages: invalid gfp mask {:#x}", gfp.0));
+        if order as usize >= MAX_ORDER || gfp.0 & !__GFP_BITS_MASK != 0 {
+            self.warn_bad_alloc(gfp, order);
             return None;
         }
         // might_sleep_if(gfp & __GFP_DIRECT_RECLAIM): a sleeping allocation
@@ -750,7 +785,12 @@ impl Mm {
         {
             crate::kernel::panic::might_sleep();
         }
-        let nid = preferred_nid % self.nodes.len();
+        let nr_nodes = self.nodes.len();
+        let nid = if preferred_nid < nr_nodes {
+            preferred_nid
+        } else {
+            preferred_nid % nr_nodes
+        };
         let highest = Self::gfp_zone(gfp);
         let page = match self.get_page_from_freelist(gfp, order, ALLOC_WMARK_LOW, nid, highest) {
             Some(p) => Some(p),
@@ -766,7 +806,24 @@ impl Mm {
         page
     }
 
+    /// The warning for an order above MAX_ORDER-1 (unless `__GFP_NOWARN`)
+    /// or an invalid gfp mask.
+    #[cold]
+    fn warn_bad_alloc(&self, gfp: Gfp, order: u32) {
+        if order as usize >= MAX_ORDER {
+            if !gfp.intersects(__GFP_NOWARN) {
+                self.warn(&format!(
+                    "__alloc_pages: order {order} > MAX_ORDER-1 ({})",
+                    MAX_ORDER - 1
+                ));
+            }
+        } else {
+            self.warn(&format!("__alloc_pages: invalid gfp mask {:#x}", gfp.0));
+        }
+    }
+
     /// `__alloc_pages_slowpath()`.
+    #[inline(never)]
     fn __alloc_pages_slowpath(
         &self,
         gfp: Gfp,
@@ -845,10 +902,7 @@ impl Mm {
             return None;
         }
         self.events.count_ev(VmEvent::COMPACTSTALL, 1);
-        let zones: Vec<&Zone> = self
-            .zonelist(nid, highest)
-            .filter(|z| z.populated())
-            .collect();
+        let zones: Vec<&Zone> = self.zonelist(nid, highest).collect();
         for z in zones {
             let r = self.compact_zone_order(z, order, gfp, highest);
             if r == super::compaction::CompactResult::Success {
@@ -951,6 +1005,7 @@ impl Mm {
         s
     }
 
+    #[cold]
     pub(crate) fn warn(&self, what: &str) {
         let (pid, _, comm) = super::glue::current();
         self.log.printk(&format!(
@@ -963,6 +1018,7 @@ impl Mm {
     // ---- freeing ----------------------------------------------------------
 
     /// `bad_page()`: report and quarantine a page that fails the free checks.
+    #[cold]
     fn bad_page(&self, pfn: Pfn, reason: &str) {
         let (pid, _, comm) = super::glue::current();
         let p = &self.mem_map[pfn];
@@ -986,47 +1042,35 @@ impl Mm {
     }
 
     /// `free_pages_prepare()`: checks and clears a block being freed.
-    /// Returns false if the block must not go back to the free lists.
+    /// Returns false if the block must not go back to the free lists. The
+    /// head is always checked (a mapped, referenced or flagged page is a
+    /// bad page); the tails are only cleared, as in Linux unless
+    /// `check_pages_enabled` (CONFIG_DEBUG_VM, debug_pagealloc, init_on_*).
     fn free_pages_prepare(&self, pfn: Pfn, order: u32) -> bool {
         let n = 1usize << order;
         let slab = 1u64 << PageFlag::Slab as u32;
-        let mut bad = false;
-        // one pass: check each page (the common, clean case is a single
-        // test) and clear it; a bad page is reported and the block kept out
-        for (i, p) in self.mem_map[pfn..pfn + n].iter().enumerate() {
+        let head = &self.mem_map[pfn];
+        let flags = head.flags.load(Ordering::Relaxed);
+        let mapping = head.mapping.load(Ordering::Relaxed);
+        if head._mapcount.load(Ordering::Relaxed) != -1
+            || flags & PAGE_FLAGS_CHECK_AT_FREE & !slab != 0
+            || (mapping != 0 && flags & slab == 0)
+            || head.page_ref_count() != 0
+        {
+            self.free_page_is_bad(pfn);
+            return false;
+        }
+        // keep node/zone bits, drop page flags and owner fields (so every
+        // page of a free block is clean, see prep_new_page); nobody else may
+        // touch a page whose last reference is gone, so plain stores do
+        for p in &self.mem_map[pfn..pfn + n] {
             let flags = p.flags.load(Ordering::Relaxed);
-            let mapcount = p._mapcount.load(Ordering::Relaxed);
-            let mapping = p.mapping.load(Ordering::Relaxed);
-            let refs = if i == 0 { p.page_ref_count() } else { 0 };
-            let bad_flags = flags & PAGE_FLAGS_CHECK_AT_FREE & !slab;
-            if mapcount != -1 || (mapping != 0 && flags & slab == 0) || refs != 0 || bad_flags != 0
-            {
-                let reason = if mapcount != -1 {
-                    "nonzero mapcount"
-                } else if mapping != 0 && flags & slab == 0 {
-                    "non-NULL mapping"
-                } else if refs != 0 {
-                    "nonzero _refcount"
-                } else {
-                    "PAGE_FLAGS_CHECK_AT_FREE flag(s) set"
-                };
-                self.bad_page(pfn + i, reason);
-                bad = true;
-                continue;
-            }
-            // keep node/zone bits, drop page flags; nobody else may touch
-            // the flags of a page whose last reference is gone, so a plain
-            // store does (Linux: `page->flags &= ~PAGE_FLAGS_CHECK_AT_PREP`)
             p.flags
                 .store(flags & !super::page::PAGEFLAGS_MASK, Ordering::Release);
-            if mapping != 0 {
-                p.mapping.store(0, Ordering::Relaxed);
-            }
+            p.mapping.store(0, Ordering::Relaxed);
+            p.index.store(0, Ordering::Relaxed);
             p.private.store(0, Ordering::Relaxed);
             p.compound_head.store(0, Ordering::Relaxed);
-        }
-        if bad {
-            return false;
         }
         trace(&ev::MM_PAGE_FREE, |w| {
             w.u64(8, pfn as u64).u32(16, order);
@@ -1034,41 +1078,81 @@ impl Mm {
         if let Some(po) = &self.page_owner {
             po.reset_page_owner(pfn, order);
         }
-        self.events.count_ev(VmEvent::PGFREE, n as u64);
         true
     }
 
-    /// `free_one_page()`.
+    /// `free_page_is_bad()`'s report: why the page at `pfn` may not be
+    /// freed, in Linux's order of precedence.
+    #[cold]
+    fn free_page_is_bad(&self, pfn: Pfn) {
+        let p = &self.mem_map[pfn];
+        let flags = p.flags.load(Ordering::Relaxed);
+        let slab = 1u64 << PageFlag::Slab as u32;
+        let reason = if p._mapcount.load(Ordering::Relaxed) != -1 {
+            "nonzero mapcount"
+        } else if p.mapping.load(Ordering::Relaxed) != 0 && flags & slab == 0 {
+            "non-NULL mapping"
+        } else if p.page_ref_count() != 0 {
+            "nonzero _refcount"
+        } else {
+            "PAGE_FLAGS_CHECK_AT_FREE flag(s) set"
+        };
+        self.bad_page(pfn, reason);
+    }
+
+    /// `free_one_page()`: straight to the buddy (counted here, as
+    /// `__free_pages_ok` does; per-CPU frees are counted on their CPU).
     fn free_one_page(&self, zone: &Zone, pfn: Pfn, order: u32, mt: MigrateType) {
+        self.events.count_ev(VmEvent::PGFREE, 1 << order);
         let mut fa = zone.lock_zone();
         self.__free_one_page(&mut fa, zone, pfn, order, mt);
     }
 
-    /// `free_pcppages_bulk()`: return `count` pages from a pcp to the buddy.
-    fn free_pcppages_bulk(&self, zone: &Zone, pcp: &mut PerCpuPages, count: usize) {
+    /// `free_pcppages_bulk()`: return at least `count` base pages' worth of
+    /// blocks (at most all of them) to the buddy under one zone lock. The
+    /// lists are visited round-robin starting with `pindex`; each is
+    /// emptied from its tail (the coldest blocks) before moving on. A block
+    /// goes to its pageblock's free list whatever list it sat on (Linux
+    /// ≥ 6.9), so blocks a refill took by fallback do not stay tagged with
+    /// the type that stole them.
+    fn free_pcppages_bulk(
+        &self,
+        zone: &Zone,
+        pcp: &mut PerCpuPages,
+        count: usize,
+        mut pindex: usize,
+    ) {
+        let mut left = count.min(pcp.count) as isize;
         let mut fa = zone.lock_zone();
-        let mut left = count.min(pcp.count);
-        let mut t = 0;
         while left > 0 {
-            // round-robin over the lists, oldest (tail) pages first
-            if let Some(pfn) = pcp.lists[t].pop_tail(&self.mem_map) {
-                pcp.count -= 1;
-                left -= 1;
-                let mt =
-                    MigrateType::from_u8(self.mem_map[pfn].index.load(Ordering::Relaxed) as u8);
-                trace(&ev::MM_PAGE_PCPU_DRAIN, |w| {
-                    w.u64(8, pfn as u64).u32(16, 0).i32(20, mt as i32);
-                });
-                self.mem_map[pfn].index.store(0, Ordering::Relaxed);
-                self.__free_one_page(&mut fa, zone, pfn, 0, mt);
+            // `left` ≤ pcp.count, so some list is not empty
+            while pcp.lists[pindex].is_empty() {
+                pindex = (pindex + 1) % NR_PCP_LISTS;
             }
-            t = (t + 1) % MIGRATE_PCPTYPES;
+            let order = pindex_to_order(pindex);
+            while left > 0 {
+                let Some(pfn) = pcp.lists[pindex].pop_tail(&self.mem_map) else {
+                    break;
+                };
+                left -= 1 << order;
+                pcp.count -= 1 << order;
+                let mt = zone.get_pageblock_migratetype(pfn);
+                self.__free_one_page(&mut fa, zone, pfn, order, mt);
+                trace(&ev::MM_PAGE_PCPU_DRAIN, |w| {
+                    w.u64(8, pfn as u64).u32(16, order).i32(20, mt as i32);
+                });
+            }
+            pindex = (pindex + 1) % NR_PCP_LISTS;
         }
     }
 
-    /// `free_unref_page()`: order-0 pages go to this CPU's list.
-    fn free_unref_page(&self, pfn: Pfn) {
-        let zone = self.page_zone(pfn);
+    /// `free_unref_page()`: a block of order ≤ 3 goes to this CPU's list for
+    /// its pageblock's type (high-atomic blocks ride on the movable list);
+    /// reaching `high` sends
+    /// `nr_pcp_free()` base pages back, starting with the list just freed
+    /// to. A busy list
+    /// (a drain from another CPU) sends the block straight to the buddy.
+    fn free_unref_page(&self, zone: &Zone, pfn: Pfn, order: u32) {
         let block_mt = if self.group_by_mobility() {
             zone.get_pageblock_migratetype(pfn)
         } else {
@@ -1077,64 +1161,69 @@ impl Mm {
         let mut list = block_mt;
         if block_mt as usize >= MIGRATE_PCPTYPES {
             if block_mt == MigrateType::Isolate {
-                self.free_one_page(zone, pfn, 0, block_mt);
+                self.free_one_page(zone, pfn, order, block_mt);
                 return;
             }
-            // high-atomic pages ride on the movable list but remember
-            // their type (set_pcppage_migratetype) for the buddy
             list = MigrateType::Movable;
         }
         let cpu = super::glue::cpu_index(zone.pcp.len());
-        let mut pcp = zone.pcp[cpu].lock();
-        self.mem_map[pfn]
-            .index
-            .store(block_mt as u64, Ordering::Relaxed);
-        pcp.lists[list as usize].push_head(&self.mem_map, pfn);
-        pcp.count += 1;
-        if pcp.count >= pcp.high {
-            let batch = pcp.batch;
-            self.free_pcppages_bulk(zone, &mut pcp, batch);
+        let Some(mut pcp) = zone.pcp[cpu].try_lock() else {
+            self.free_one_page(zone, pfn, order, block_mt);
+            return;
+        };
+        self.events
+            .on(cpu)
+            .count(VmEvent::PGFREE as usize, 1 << order);
+        let pindex = order_to_pindex(list, order);
+        pcp.lists[pindex].push_head(&self.mem_map, pfn);
+        pcp.count += 1 << order;
+        let high = nr_pcp_high(&pcp, zone);
+        if pcp.count >= high {
+            let count = nr_pcp_free(&mut pcp, high);
+            self.free_pcppages_bulk(zone, &mut pcp, count, pindex);
         }
     }
 
     /// `__free_pages_ok()` / `free_the_page()`.
-    fn free_the_page(&self, pfn: Pfn, order: u32) {
+    fn free_the_page(&self, zone: &Zone, pfn: Pfn, order: u32) {
         if !self.free_pages_prepare(pfn, order) {
             return;
         }
-        if order == 0 {
-            self.free_unref_page(pfn);
+        if pcp_allowed_order(order) {
+            self.free_unref_page(zone, pfn, order);
         } else {
-            let zone = self.page_zone(pfn);
             let mt = zone.get_pageblock_migratetype(pfn);
             self.free_one_page(zone, pfn, order, mt);
         }
     }
 
+    /// The zone `pfn` belongs to, if it is a valid pfn.
     #[inline]
-    fn valid_pfn(&self, pfn: Pfn) -> bool {
-        pfn < self.mem_map.len() && self.page_zone_checked(pfn).is_some()
-    }
-
     fn page_zone_checked(&self, pfn: Pfn) -> Option<&Zone> {
-        let z = self.page_zone(pfn);
+        let p = self.mem_map.get(pfn)?;
+        let z = &self.nodes[p.page_to_nid()].zones[p.page_zonenum()];
         z.contains(pfn).then_some(z)
     }
 
     /// `__free_pages()`: drop a reference; free the block on the last one.
     pub fn __free_pages(&self, pfn: Pfn, order: u32) {
-        if !self.valid_pfn(pfn) || order as usize >= MAX_ORDER || pfn & ((1 << order) - 1) != 0 {
-            self.warn(&format!("__free_pages: bad pfn {pfn:#x} order {order}"));
-            return;
-        }
+        let zone = match self.page_zone_checked(pfn) {
+            Some(z) if (order as usize) < MAX_ORDER && pfn & ((1 << order) - 1) == 0 => z,
+            _ => return self.warn_bad_free(pfn, order),
+        };
         let p = &self.mem_map[pfn];
         if p.test(PageFlag::Buddy) || p.page_ref_count() <= 0 {
             self.bad_page(pfn, "nonzero _refcount");
             return;
         }
         if p._refcount.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.free_the_page(pfn, order);
+            self.free_the_page(zone, pfn, order);
         }
+    }
+
+    #[cold]
+    fn warn_bad_free(&self, pfn: Pfn, order: u32) {
+        self.warn(&format!("__free_pages: bad pfn {pfn:#x} order {order}"));
     }
 
     /// `get_page()`.
@@ -1212,7 +1301,7 @@ impl Mm {
             trace(&ev::MM_PAGE_FREE_BATCHED, |w| {
                 w.u64(8, pfn as u64);
             });
-            self.free_unref_page(pfn);
+            self.free_unref_page(self.page_zone(pfn), pfn, 0);
         }
     }
 
@@ -1227,8 +1316,12 @@ impl Mm {
     }
 
     /// `numa_node_id()`: CPUs are spread over nodes round-robin.
+    #[inline]
     pub fn numa_node_id(&self) -> usize {
-        super::glue::cpu_index(self.nodes.len())
+        match self.nodes.len() {
+            1 => 0,
+            n => super::glue::cpu_index(n),
+        }
     }
 
     /// `__get_free_pages()`: a kernel virtual address in the direct map.
@@ -1293,7 +1386,7 @@ impl Mm {
             let mut pcp = pcp.lock();
             let c = pcp.count;
             if c > 0 {
-                self.free_pcppages_bulk(z, &mut pcp, c);
+                self.free_pcppages_bulk(z, &mut pcp, c, 0);
             }
         }
     }
@@ -1336,8 +1429,28 @@ impl Mm {
             z.watermark[WMARK_MIN].store(min, Ordering::Relaxed);
             z.watermark[WMARK_LOW].store(min + tmp, Ordering::Relaxed);
             z.watermark[WMARK_HIGH].store(min + 2 * tmp, Ordering::Relaxed);
+            self.zone_pcp_update(z);
         }
         self.setup_per_zone_lowmem_reserve();
+    }
+
+    /// `zone_pcp_update()`: size every CPU's list of a populated zone from
+    /// the zone (`batch`) and its low watermark (`high`); empty zones keep
+    /// the boot pageset (high 0: every free goes straight back).
+    fn zone_pcp_update(&self, z: &Zone) {
+        if !z.populated() {
+            return;
+        }
+        let batch = zone_batchsize(z.managed()).max(1);
+        // CPUs are spread over nodes round-robin (numa_node_id)
+        let nr_nodes = self.nodes.len();
+        let local = (0..self.nr_cpus).filter(|c| c % nr_nodes == z.node).count();
+        let high = zone_highsize(z.wmark(WMARK_LOW), batch, local, self.nr_cpus);
+        for pcp in z.pcp.iter() {
+            let mut pcp = pcp.lock();
+            pcp.batch = batch;
+            pcp.high = high;
+        }
     }
 
     /// `setup_per_zone_lowmem_reserve()`.
@@ -1376,6 +1489,40 @@ impl Mm {
 pub fn calculate_min_free_kbytes(lowmem_kbytes: u64) -> usize {
     let v = ((lowmem_kbytes * 16) as f64).sqrt() as usize;
     v.clamp(128, 262144)
+}
+
+/// `zone_highsize()` (Linux ≥ 5.14): the low watermark split over the
+/// node's CPUs (all online CPUs for a CPU-less node), at least 4 batches.
+pub fn zone_highsize(low_wmark: usize, batch: usize, local_cpus: usize, nr_cpus: usize) -> usize {
+    let split = if local_cpus == 0 { nr_cpus } else { local_cpus };
+    (low_wmark / split.max(1)).max(batch << 2)
+}
+
+/// `nr_pcp_high()`: `high`, or at most four batches while kswapd reclaims
+/// for the zone, so freed pages reach the buddy where they can merge.
+#[inline]
+fn nr_pcp_high(pcp: &PerCpuPages, zone: &Zone) -> usize {
+    if zone.reclaim_active.load(Ordering::Relaxed) {
+        pcp.high.min(pcp.batch << 2)
+    } else {
+        pcp.high
+    }
+}
+
+/// `nr_pcp_free()`: the base pages a free that reached `high` sends back —
+/// `batch` doubled per `free_factor`, between `batch` and `high - batch`.
+fn nr_pcp_free(pcp: &mut PerCpuPages, high: usize) -> usize {
+    let batch = pcp.batch;
+    if high < batch {
+        // the boot pageset
+        return 1;
+    }
+    let max_nr_free = high - batch;
+    let scaled = batch << pcp.free_factor;
+    if scaled < max_nr_free {
+        pcp.free_factor += 1;
+    }
+    scaled.max(batch).min(max_nr_free)
 }
 
 /// `zone_batchsize()`.

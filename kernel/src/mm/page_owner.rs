@@ -85,18 +85,22 @@ fn save_stack(depot: &StackDepot) -> DepotStackHandle {
         /// The last chain this thread saved: (depot, length, chain, handle).
         /// A loop allocating from one place repeats its chain, and then
         /// the depot's lock is not touched at all.
-        static LAST: std::cell::Cell<(u64, usize, [usize; DEPTH], DepotStackHandle)> =
-            const { std::cell::Cell::new((0, 0, [0; DEPTH], 0)) };
+        static LAST: std::cell::RefCell<(u64, usize, [usize; DEPTH], DepotStackHandle)> =
+            const { std::cell::RefCell::new((0, 0, [0; DEPTH], 0)) };
     }
     let mut ips = [0usize; DEPTH];
     let n = crate::lib::stacktrace::stack_trace_save(&mut ips);
     let key = depot.id;
-    let (d, len, last, h) = LAST.with(|l| l.get());
-    if d == key && len == n && last[..n] == ips[..n] && h != 0 {
+    // compared in place: copying the chain out costs more than the compare
+    let hit = LAST.with(|l| {
+        let (d, len, last, h) = &*l.borrow();
+        (*d == key && *len == n && last[..n] == ips[..n] && *h != 0).then_some(*h)
+    });
+    if let Some(h) = hit {
         return h;
     }
     let (handle, new) = depot.save_new(&ips[..n]);
-    LAST.with(|l| l.set((key, n, ips, handle)));
+    LAST.with(|l| *l.borrow_mut() = (key, n, ips, handle));
     if new {
         let mut starts = Vec::with_capacity(n + 2);
         backtrace::trace(|f| {

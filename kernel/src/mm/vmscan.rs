@@ -80,10 +80,19 @@ impl Mm {
         n.wait.wake_up_interruptible();
     }
 
+    /// `set_reclaim_active()`/`clear_reclaim_active()`: while kswapd
+    /// reclaims, the node's per-CPU lists are kept short.
+    fn set_reclaim_active(&self, nid: usize, on: bool) {
+        for z in self.nodes[nid].zones.iter().filter(|z| z.populated()) {
+            z.reclaim_active.store(on, Ordering::Relaxed);
+        }
+    }
+
     /// `balance_pgdat()`: reclaim until the node is balanced for `order`,
     /// then compact for it (kcompactd's work).
     fn balance_pgdat(&self, nid: usize, order: u32) {
         event(self, "pageoutrun");
+        self.set_reclaim_active(nid, true);
         if self.pgdat_balanced(nid, 0) {
             event(self, "kswapd_low_wmark_hit_quickly");
         }
@@ -100,6 +109,7 @@ impl Mm {
             rounds += 1;
             crate::kernel::sched::core::cond_resched();
         }
+        self.set_reclaim_active(nid, false);
         if order > 0 && !self.pgdat_balanced(nid, order) && self.compaction_enabled() {
             event(self, "compact_daemon_wake");
             for z in self.nodes[nid].zones.iter().filter(|z| z.populated()) {

@@ -199,7 +199,7 @@ pub enum VmEvent {
 pub const NR_VM_EVENT_ITEMS: usize = 70;
 
 /// One CPU's counters.
-struct CpuStats {
+pub(crate) struct CpuStats {
     ev: [AtomicU64; NR_VM_EVENT_ITEMS],
     /// `numa_*` events per node, counted on the allocating CPU.
     numa: Box<[[AtomicU64; 6]]>,
@@ -219,6 +219,21 @@ fn this_cpu_add(v: &AtomicU64, d: u64) {
     v.store(v.load(Ordering::Relaxed).wrapping_add(d), Ordering::Relaxed);
 }
 
+impl CpuStats {
+    /// `__count_vm_events()`.
+    #[inline]
+    pub(crate) fn count(&self, item: usize, delta: u64) {
+        this_cpu_add(&self.ev[item], delta);
+    }
+    /// `__count_numa_event()`.
+    #[inline]
+    pub(crate) fn count_numa(&self, node: usize, item: usize) {
+        if let Some(n) = self.numa.get(node) {
+            this_cpu_add(&n[item], 1);
+        }
+    }
+}
+
 impl VmEvents {
     pub fn new(nr_cpus: usize, nr_nodes: usize) -> Self {
         VmEvents {
@@ -234,14 +249,24 @@ impl VmEvents {
                 .collect(),
         }
     }
+    /// The current CPU's counters, for several updates after one lookup.
     #[inline]
-    fn this(&self) -> &CpuStats {
+    pub(crate) fn this(&self) -> &CpuStats {
         &self.cpus[super::glue::cpu_index(self.cpus.len())]
+    }
+    /// CPU `cpu`'s counters (the caller runs on it, e.g. under its pcp
+    /// lock); any other index means the current CPU.
+    #[inline]
+    pub(crate) fn on(&self, cpu: usize) -> &CpuStats {
+        match self.cpus.get(cpu) {
+            Some(c) => c,
+            None => self.this(),
+        }
     }
     /// `count_vm_events()` on the current CPU.
     #[inline]
     pub fn count(&self, item: usize, delta: u64) {
-        this_cpu_add(&self.this().ev[item], delta);
+        self.this().count(item, delta);
     }
     #[inline]
     pub fn count_ev(&self, ev: VmEvent, delta: u64) {
@@ -262,9 +287,7 @@ impl VmEvents {
     }
     #[inline]
     pub fn count_numa(&self, node: usize, item: usize) {
-        if let Some(n) = self.this().numa.get(node) {
-            this_cpu_add(&n[item], 1);
-        }
+        self.this().count_numa(node, item);
     }
     pub fn numa(&self, node: usize) -> [u64; 6] {
         let mut v = [0; 6];

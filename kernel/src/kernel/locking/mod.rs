@@ -17,7 +17,7 @@ pub use mutex::{Mutex, MutexGuard};
 pub use rwlock::RwLock;
 pub use rwsem::RwSem;
 pub use semaphore::Semaphore;
-pub use spinlock::{RawSpinLock, SpinLock, SpinLockGuard};
+pub use spinlock::{HostSpinLock, RawHostSpinLock, RawSpinLock, SpinLock, SpinLockGuard};
 
 /// How a guard gives back what its lock call took.
 #[derive(Clone, Copy, Debug)]

@@ -16,11 +16,18 @@
 //! While spinning with interrupts enabled the CPU still takes interrupts (as
 //! Linux does), and in deterministic mode `cpu_relax()` passes the baton so
 //! the holder can run.
+//!
+//! `HostSpinLock` is the bare lock for code that must also run on plain
+//! host threads with no booted kernel (mm's per-CPU page lists, driven by
+//! tests, experiments and benchmarks): test-and-set, one atomic exchange to
+//! take, a release store to drop, no preemption or interrupt state; a
+//! waiter yields the host core.
 
 use super::{LockKind, Release};
 use crate::kernel::smp::cpu_relax;
+use parking_lot::lock_api;
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 
 #[derive(Default)]
 pub struct RawSpinLock {
@@ -245,3 +252,44 @@ impl<T: ?Sized> Drop for SpinLockGuard<'_, T> {
         self.release.finish();
     }
 }
+
+/// The raw lock of [`HostSpinLock`]: a test-and-set flag.
+pub struct RawHostSpinLock {
+    locked: AtomicBool,
+}
+
+// SAFETY: `try_lock` succeeds only for the caller that flips the flag from
+// false to true, and only the holder clears it, so at most one holder
+// exists; Acquire/Release order the protected data with the flag.
+unsafe impl lock_api::RawMutex for RawHostSpinLock {
+    #[allow(clippy::declare_interior_mutable_const)]
+    const INIT: Self = RawHostSpinLock {
+        locked: AtomicBool::new(false),
+    };
+    type GuardMarker = lock_api::GuardNoSend;
+
+    fn lock(&self) {
+        while !self.try_lock() {
+            while self.locked.load(Ordering::Relaxed) {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    #[inline]
+    fn try_lock(&self) -> bool {
+        !self.locked.swap(true, Ordering::Acquire)
+    }
+
+    #[inline]
+    unsafe fn unlock(&self) {
+        self.locked.store(false, Ordering::Release);
+    }
+
+    fn is_locked(&self) -> bool {
+        self.locked.load(Ordering::Relaxed)
+    }
+}
+
+/// A spinlock usable from any host thread (see the module header).
+pub type HostSpinLock<T> = lock_api::Mutex<RawHostSpinLock, T>;
