@@ -406,9 +406,9 @@ mod tests {
 #
               sh-10      [000] .....     1.000001: mm_page_alloc_zone_locked: page=ffffea0000000040 pfn=0x1 order=0 migratetype=0 percpu_refill=1
               sh-10      [000] .....     1.000002: mm_page_alloc_zone_locked: page=ffffea0000000080 pfn=0x2 order=0 migratetype=0 percpu_refill=1
-              sh-10      [000] .....     1.000003: mm_page_alloc: page=ffffea0000000040 pfn=0x1 order=0 migratetype=0 gfp_flags=0xcc0
-              sh-10      [000] .....     1.000004: mm_page_alloc: page=ffffea0000000100 pfn=0x4 order=2 migratetype=0 gfp_flags=0xcc0
-              sh-10      [000] .....     1.000005: mm_page_alloc: page=0000000000000000 pfn=0x0 order=9 migratetype=0 gfp_flags=0xcc0
+              sh-10      [000] .....     1.000003: mm_page_alloc: page=ffffea0000000040 pfn=0x1 order=0 migratetype=0 gfp_flags=GFP_KERNEL
+              sh-10      [000] .....     1.000004: mm_page_alloc: page=ffffea0000000100 pfn=0x4 order=2 migratetype=0 gfp_flags=GFP_KERNEL
+              sh-10      [000] .....     1.000005: mm_page_alloc: page=0000000000000000 pfn=0x0 order=9 migratetype=0 gfp_flags=GFP_KERNEL
           init-1       [001] d....     1.000006: mm_page_pcpu_drain: page=ffffea0000000040 pfn=0x1 order=0 migratetype=0
           init-1       [001] d....     1.000007: mm_page_pcpu_drain: page=ffffea0000000080 pfn=0x2 order=0 migratetype=0
           init-1       [001] .....     1.000008: mm_page_free: page=ffffea0000000040 pfn=0x1 order=0
@@ -416,7 +416,7 @@ mod tests {
           init-1       [001] .....     1.000010: mm_page_alloc_extfrag: page=ffffea00003f0000 pfn=0xfc00 alloc_order=0 fallback_order=2 pageblock_order=9 alloc_migratetype=0 fallback_migratetype=1 fragmenting=1 change_ownership=1
           init-1       [001] .....     1.000011: mm_page_alloc_extfrag: page=ffffea00003f0000 pfn=0xfc00 alloc_order=0 fallback_order=10 pageblock_order=9 alloc_migratetype=0 fallback_migratetype=1 fragmenting=0 change_ownership=0
           init-1       [001] .....     1.000012: mm_page_pcpu_drain: page=ffffea0000000040 pfn=0x1 order=0 migratetype=0
-   kworker/0:1-5       [000] ..s..     1.000013: kmalloc: call_site=0x0 ptr=0000000000000000 bytes_req=8 bytes_alloc=8 gfp_flags=0xcc0 node=-1
+   kworker/0:1-5       [000] ..s..     1.000013: kmalloc: call_site=do_pipe2+0x2f1/0xba9 ptr=ffff88800fc21000 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL node=-1
               sh-11    [000] .....     1.000014: mm_page_free: page=ffffea0000000100 pfn=0x4 order=2
 ";
 

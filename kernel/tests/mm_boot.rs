@@ -421,7 +421,7 @@ fn kmem_tracepoints_fire() {
     let (t, p) = text;
     assert!(
         t.contains(&format!(
-            "mm_page_alloc: page={:016x} pfn={p:#x} order=3 migratetype=0 gfp_flags=0xcc0",
+            "mm_page_alloc: page={:016x} pfn={p:#x} order=3 migratetype=0 gfp_flags=GFP_KERNEL",
             0xffff_ea00_0000_0000u64 + p as u64 * 64
         )),
         "{t}"

@@ -370,15 +370,15 @@ fn module_get_and_put_fire_with_refcnt() {
         .find(|l| l.contains(": module_get: "))
         .unwrap_or_else(|| panic!("{text}"));
     // Linux's raw counter: MODULE_REF_BASE + one user
+    // call_site is `_RET_IP_` printed with %ps: the caller's symbol name
+    // (the closure this test runs in), not a raw or zero address.
     assert!(
-        get.contains("module_get: rcu_demo_fixed call_site=0x"),
+        get.contains("module_get: rcu_demo_fixed call_site="),
         "{get}"
     );
+    let site = get.split("call_site=").nth(1).unwrap();
+    assert!(!site.starts_with("0x"), "{get}");
     assert!(get.ends_with(" refcnt=2"), "{get}");
-    assert!(
-        get.split("call_site=").nth(1).unwrap() != "0x0 refcnt=2",
-        "{get}"
-    );
     let put = text
         .lines()
         .find(|l| l.contains(": module_put: "))

@@ -54,6 +54,7 @@ unsafe impl<T: Sync> Sync for KBox<T> {}
 impl<T> KBox<T> {
     /// `kmalloc(sizeof(T), flags)` in the running kernel, and move `x`
     /// into the object; `ENOMEM` if the allocation fails.
+    #[inline(always)]
     pub fn new(x: T, flags: Gfp) -> Result<Self, Errno> {
         Self::alloc(x, None, flags)
     }
@@ -61,6 +62,7 @@ impl<T> KBox<T> {
     /// `kmem_cache_alloc(cache, flags)` in the running kernel, and move
     /// `x` into the object; `EINVAL` if a `T` does not fit the cache's
     /// objects, `ENOMEM` if the allocation fails.
+    #[inline(always)]
     pub fn new_in(x: T, cache: &Arc<KmemCache>, flags: Gfp) -> Result<Self, Errno> {
         if std::mem::size_of::<T>() > cache.object_size {
             return Err(EINVAL);
@@ -68,6 +70,10 @@ impl<T> KBox<T> {
         Self::alloc(x, Some(Arc::clone(cache)), flags)
     }
 
+    /// Inlined into the caller, so that the allocator's `_RET_IP_` (the
+    /// events' `call_site`) names the function that wanted the box, as
+    /// `kmalloc` inlined into its caller does in Linux.
+    #[inline(always)]
     fn alloc(x: T, cache: Option<Arc<KmemCache>>, flags: Gfp) -> Result<Self, Errno> {
         const {
             assert!(std::mem::size_of::<T>() > 0, "KBox of a zero-sized type");

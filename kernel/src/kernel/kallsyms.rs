@@ -78,6 +78,19 @@ pub fn lookup(addr: usize) -> Option<&'static KSym> {
     (addr < s[i].addr + s[i].size).then(|| &s[i])
 }
 
+/// `%pS`: `name+0xoff/0xsize`, or the raw address when no symbol holds it.
+pub fn sprint_symbol(addr: usize) -> String {
+    match lookup(addr) {
+        Some(k) => format!("{}+{:#x}/{:#x}", k.name, addr - k.addr, k.size),
+        None => format!("{addr:#x}"),
+    }
+}
+
+/// `%ps`: the bare symbol name, or the raw address.
+pub fn sprint_symbol_no_offset(addr: usize) -> String {
+    lookup(addr).map_or_else(|| format!("{addr:#x}"), |k| k.name.clone())
+}
+
 fn show_kallsyms(m: &mut crate::fs::seq_file::SeqFile) -> std::fmt::Result {
     let mut s = String::with_capacity(symbols().len() * 48);
     for k in symbols() {

@@ -281,9 +281,10 @@ const MODULE_REF_BASE: i64 = 1;
 
 /// `module:module_get` / `module:module_put` with the caller's address.
 #[inline(always)]
-fn trace_module_refcnt(ev: &'static crate::trace::TraceEvent, m: &Module, func: usize, refs: i64) {
+/// `fp`: the traced function's `frame_address()`, for its `_RET_IP_`.
+fn trace_module_refcnt(ev: &'static crate::trace::TraceEvent, m: &Module, fp: usize, refs: i64) {
     crate::trace::trace(ev, |w| {
-        w.u64(8, crate::trace::ret_ip(func))
+        w.u64(8, crate::lib::stacktrace::return_address(fp) as u64)
             .i32(16, (refs + MODULE_REF_BASE) as i32)
             .str(20, 32, m.info.name);
     });
@@ -292,29 +293,21 @@ fn trace_module_refcnt(ev: &'static crate::trace::TraceEvent, m: &Module, func: 
 /// `try_module_get()`: pin a live module.
 #[inline(never)]
 pub fn try_module_get(m: &Arc<Module>) -> bool {
+    let fp = crate::lib::stacktrace::frame_address();
     if m.state() != ModuleState::Live {
         return false;
     }
     let refs = m.refcnt.fetch_add(1, Ordering::AcqRel) + 1;
-    trace_module_refcnt(
-        &crate::trace::events::MODULE_GET,
-        m,
-        try_module_get as *const () as usize,
-        refs,
-    );
+    trace_module_refcnt(&crate::trace::events::MODULE_GET, m, fp, refs);
     true
 }
 
 /// `module_put()`.
 #[inline(never)]
 pub fn module_put(m: &Arc<Module>) {
+    let fp = crate::lib::stacktrace::frame_address();
     let old = m.refcnt.fetch_sub(1, Ordering::AcqRel);
-    trace_module_refcnt(
-        &crate::trace::events::MODULE_PUT,
-        m,
-        module_put as *const () as usize,
-        old - 1,
-    );
+    trace_module_refcnt(&crate::trace::events::MODULE_PUT, m, fp, old - 1);
     crate::WARN_ON!(old <= 0);
 }
 

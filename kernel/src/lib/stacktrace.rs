@@ -90,6 +90,43 @@ pub fn stack_trace_save(out: &mut [usize]) -> usize {
     n
 }
 
+/// `__builtin_frame_address(0)`: the frame base of the function this is
+/// inlined into (0 where frame pointers are not walked). Reading it costs
+/// one register move; pair it with [`return_address`] to get `_RET_IP_`
+/// later, e.g. only when a tracepoint is on.
+#[inline(always)]
+pub fn frame_address() -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let fp: usize;
+        // SAFETY: reads a register, no memory access.
+        unsafe {
+            std::arch::asm!("mov {}, rbp", out(reg) fp, options(nomem, nostack, preserves_flags));
+        }
+        fp
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    0
+}
+
+/// `_RET_IP_` of the still-running function whose [`frame_address`] is
+/// `fp`: where it returns to in its caller. 0 when `fp` is not a frame of
+/// this thread's stack below the caller's position.
+#[inline(never)]
+pub fn return_address(fp: usize) -> usize {
+    let Some(top) = stack_top() else {
+        return 0;
+    };
+    let here = frame_address();
+    if fp % 8 != 0 || fp < here || fp + 16 > top {
+        return 0;
+    }
+    // SAFETY: [fp, fp + 16) lies between this function's frame and the top
+    // of this thread's stack: mapped, ours, and (the frame being live) a
+    // saved rbp followed by the return address.
+    unsafe { ((fp + 8) as *const usize).read() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +158,26 @@ mod tests {
             joined.contains("leaf") && joined.contains("middle"),
             "{joined}"
         );
+    }
+
+    #[inline(never)]
+    fn callee() -> usize {
+        let fp = frame_address();
+        std::hint::black_box(return_address(fp))
+    }
+
+    /// `_RET_IP_` lands inside the function that made the call.
+    #[test]
+    fn return_address_is_in_the_caller() {
+        let ip = callee();
+        let mut name = String::new();
+        backtrace::resolve(ip as *mut std::ffi::c_void, |s| {
+            name = s.name().map(|n| format!("{n:#}")).unwrap_or_default();
+        });
+        assert!(
+            name.contains("return_address_is_in_the_caller"),
+            "{ip:#x} resolves to {name:?}"
+        );
+        assert_eq!(return_address(8), 0, "not a frame of this stack");
     }
 }

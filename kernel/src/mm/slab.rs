@@ -25,6 +25,7 @@
 use super::gfp::*;
 use super::page::{PageFlag, Pfn};
 use super::{page_address, Mm, MmError, PAGE_SIZE};
+use crate::lib::stacktrace::{frame_address, return_address};
 use crate::trace::{events as ev, trace};
 use parking_lot::{Mutex, RwLock};
 use std::fmt::Write;
@@ -210,10 +211,12 @@ impl Mm {
     }
 
     /// `kmem_cache_alloc()`: a direct-map address, or None.
+    #[inline(never)]
     pub fn kmem_cache_alloc(&self, c: &KmemCache, gfp: Gfp) -> Option<u64> {
+        let fp = frame_address();
         let obj = self.slab_alloc(c, gfp);
         trace(&ev::KMEM_CACHE_ALLOC, |w| {
-            w.u64(8, 0)
+            w.u64(8, return_address(fp) as u64)
                 .u64(16, obj.unwrap_or(0))
                 .u64(24, c.object_size as u64)
                 .u64(32, c.size as u64)
@@ -262,9 +265,13 @@ impl Mm {
     }
 
     /// `kmem_cache_free()`.
+    #[inline(never)]
     pub fn kmem_cache_free(&self, c: &KmemCache, obj: u64) {
+        let fp = frame_address();
         trace(&ev::KMEM_CACHE_FREE, |w| {
-            w.u64(8, 0).u64(16, obj).str(24, 32, &c.name);
+            w.u64(8, return_address(fp) as u64)
+                .u64(16, obj)
+                .str(24, 32, &c.name);
         });
         self.slab_free(c, obj)
     }
@@ -397,11 +404,13 @@ impl Mm {
         }
     }
 
-    /// `kmalloc()`.
+    /// `kmalloc()`; the event's `call_site` is the caller (`_RET_IP_`).
+    #[inline(never)]
     pub fn kmalloc(&self, size: usize, gfp: Gfp) -> Option<u64> {
+        let fp = frame_address();
         let obj = self.__kmalloc(size, gfp);
         trace(&ev::KMALLOC, |w| {
-            w.u64(8, 0)
+            w.u64(8, return_address(fp) as u64)
                 .u64(16, obj.unwrap_or(0))
                 .u64(24, size as u64)
                 .u64(32, obj.map_or(0, |o| self.ksize(o)) as u64)
@@ -425,15 +434,18 @@ impl Mm {
         self.slab_alloc(c, gfp)
     }
 
-    /// `kzalloc()`.
+    /// `kzalloc()`: inline, so `kmalloc`'s call site is our caller's.
+    #[inline(always)]
     pub fn kzalloc(&self, size: usize, gfp: Gfp) -> Option<u64> {
         self.kmalloc(size, gfp | __GFP_ZERO)
     }
 
     /// `kfree()`: NULL and ZERO_SIZE_PTR are ignored.
+    #[inline(never)]
     pub fn kfree(&self, obj: u64) {
+        let fp = frame_address();
         trace(&ev::KFREE, |w| {
-            w.u64(8, 0).u64(16, obj);
+            w.u64(8, return_address(fp) as u64).u64(16, obj);
         });
         if obj <= ZERO_SIZE_PTR {
             return;

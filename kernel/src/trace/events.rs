@@ -5,6 +5,8 @@
 //! everything else has Linux's types and order.
 
 use super::{EventClass, Field, FieldType as T, Record, TraceEvent};
+use crate::kernel::kallsyms::{sprint_symbol, sprint_symbol_no_offset};
+use crate::mm::gfp::{format_gfp, Gfp};
 use std::sync::atomic::AtomicU32;
 use std::sync::LazyLock;
 
@@ -157,25 +159,38 @@ pub static RCU_GRACE_PERIOD: TraceEvent = event!(17, "rcu", "rcu_grace_period",
     "\"%s %ld %s\", REC->rcuname, REC->gp_seq, REC->gpevent",
     |r| format!("{} {} {}", r.str(8, 16), r.i64(24), r.str(32, 16)));
 
+/// kmalloc and kmem_cache_alloc: `%pS` call site, `show_gfp_flags()`.
+fn kmem_alloc_out(r: &Record) -> String {
+    format!(
+        "call_site={} ptr={:016x} bytes_req={} bytes_alloc={} gfp_flags={} node={}",
+        sprint_symbol(r.u64(8) as usize),
+        r.u64(16),
+        r.u64(24),
+        r.u64(32),
+        format_gfp(Gfp(r.u64(40) as u32)),
+        r.i32(48)
+    )
+}
+
 pub static KMALLOC: TraceEvent = event!(18, "kmem", "kmalloc",
     ["call_site": U64 @ 8, "ptr": U64 @ 16, "bytes_req": U64 @ 24, "bytes_alloc": U64 @ 32, "gfp_flags": U64 @ 40, "node": Int @ 48],
     "\"call_site=%pS ptr=%p bytes_req=%zu bytes_alloc=%zu gfp_flags=%s node=%d\", (void *)REC->call_site, REC->ptr, REC->bytes_req, REC->bytes_alloc, show_gfp_flags(REC->gfp_flags), REC->node",
-    |r| format!("call_site={:#x} ptr={:016x} bytes_req={} bytes_alloc={} gfp_flags={:#x} node={}", r.u64(8), r.u64(16), r.u64(24), r.u64(32), r.u64(40), r.i32(48)));
+    kmem_alloc_out);
 
 pub static KFREE: TraceEvent = event!(19, "kmem", "kfree",
     ["call_site": U64 @ 8, "ptr": U64 @ 16],
     "\"call_site=%pS ptr=%p\", (void *)REC->call_site, REC->ptr",
-    |r| format!("call_site={:#x} ptr={:016x}", r.u64(8), r.u64(16)));
+    |r| format!("call_site={} ptr={:016x}", sprint_symbol(r.u64(8) as usize), r.u64(16)));
 
 pub static KMEM_CACHE_ALLOC: TraceEvent = event!(20, "kmem", "kmem_cache_alloc",
     ["call_site": U64 @ 8, "ptr": U64 @ 16, "bytes_req": U64 @ 24, "bytes_alloc": U64 @ 32, "gfp_flags": U64 @ 40, "node": Int @ 48],
     "\"call_site=%pS ptr=%p bytes_req=%zu bytes_alloc=%zu gfp_flags=%s node=%d\", (void *)REC->call_site, REC->ptr, REC->bytes_req, REC->bytes_alloc, show_gfp_flags(REC->gfp_flags), REC->node",
-    |r| format!("call_site={:#x} ptr={:016x} bytes_req={} bytes_alloc={} gfp_flags={:#x} node={}", r.u64(8), r.u64(16), r.u64(24), r.u64(32), r.u64(40), r.i32(48)));
+    kmem_alloc_out);
 
 pub static KMEM_CACHE_FREE: TraceEvent = event!(21, "kmem", "kmem_cache_free",
     ["call_site": U64 @ 8, "ptr": U64 @ 16, "name": Name32 @ 24],
     "\"call_site=%pS ptr=%p name=%s\", (void *)REC->call_site, REC->ptr, __get_str(name)",
-    |r| format!("call_site={:#x} ptr={:016x} name={}", r.u64(8), r.u64(16), r.str(24, 32)));
+    |r| format!("call_site={} ptr={:016x} name={}", sprint_symbol(r.u64(8) as usize), r.u64(16), r.str(24, 32)));
 
 pub static MM_PAGE_ALLOC: TraceEvent = event!(22, "kmem", "mm_page_alloc",
 ["pfn": U64 @ 8, "order": UnsignedInt @ 16, "gfp_flags": U64 @ 24, "migratetype": Int @ 32],
@@ -186,7 +201,7 @@ pub static MM_PAGE_ALLOC: TraceEvent = event!(22, "kmem", "mm_page_alloc",
         u64::MAX => (0, 0),
         pfn => (0xffff_ea00_0000_0000u64.wrapping_add(pfn.wrapping_mul(64)), pfn),
     };
-    format!("page={page:016x} pfn={pfn:#x} order={} migratetype={} gfp_flags={:#x}", r.u32(16), r.i32(32), r.u64(24))
+    format!("page={page:016x} pfn={pfn:#x} order={} migratetype={} gfp_flags={}", r.u32(16), r.i32(32), format_gfp(Gfp(r.u64(24) as u32)))
 });
 
 pub static MM_PAGE_FREE: TraceEvent = event!(23, "kmem", "mm_page_free",
@@ -297,9 +312,9 @@ const MODULE_REFCNT_FMT: &str =
 
 fn module_refcnt_out(r: &Record) -> String {
     format!(
-        "{} call_site={:#x} refcnt={}",
+        "{} call_site={} refcnt={}",
         r.str(20, 32),
-        r.u64(8),
+        sprint_symbol_no_offset(r.u64(8) as usize),
         r.i32(16)
     )
 }

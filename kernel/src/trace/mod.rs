@@ -451,25 +451,6 @@ impl Tracing {
     }
 }
 
-/// `_RET_IP_` of the function starting at `func` (its address, e.g.
-/// `try_module_get as usize`): the return address into its caller, found
-/// by unwinding to `func`'s frame. Only for the slow path of an enabled
-/// event; 0 if `func` is not on the stack.
-#[cold]
-pub fn ret_ip(func: usize) -> u64 {
-    let mut found = false;
-    let mut ip = 0u64;
-    backtrace::trace(|f| {
-        if found {
-            ip = f.ip() as u64;
-            return false;
-        }
-        found = f.symbol_address() as usize == func;
-        true
-    });
-    ip
-}
-
 /// Emit `ev` if it is on in this kernel: `fill` writes the fields.
 #[inline]
 pub fn trace(ev: &'static TraceEvent, fill: impl FnOnce(&mut RecordWriter)) {
