@@ -118,7 +118,7 @@ pub fn return_address(fp: usize) -> usize {
         return 0;
     };
     let here = frame_address();
-    if fp % 8 != 0 || fp < here || fp + 16 > top {
+    if !fp.is_multiple_of(8) || fp < here || fp + 16 > top {
         return 0;
     }
     // SAFETY: [fp, fp + 16) lies between this function's frame and the top
