@@ -1,6 +1,8 @@
 //! `perf stat [-a] [-e ev[,ev…]] [-r N] [--] cmd`: counting events around a
 //! command, printed in perf's layout (right-aligned counts, the event
-//! name, rates for software events, `seconds time elapsed`, user and sys).
+//! name, rates for software events, `seconds time elapsed`, user and sys)
+//! on standard error, as perf writes it, so the command's own output stays
+//! alone on standard output.
 //!
 //! Invariant: a counter is enabled only after the command was forked and
 //! before it is released, and disabled after it was reaped.
@@ -10,7 +12,7 @@ use super::{
     ATTR_DISABLED, ATTR_INHERIT, PERF_EVENT_IOC_DISABLE, PERF_EVENT_IOC_ENABLE,
     PERF_FLAG_FD_CLOEXEC,
 };
-use ulib::{ueprintln, uprintln};
+use ulib::ueprintln;
 
 struct Run {
     counts: Vec<u64>,
@@ -107,9 +109,9 @@ fn print(evs: &[EventSpec], all: bool, cmd: &[String], runs: &[Run]) {
     } else {
         String::new()
     };
-    uprintln!();
-    uprintln!(" Performance counter stats for '{what}'{reps}:");
-    uprintln!();
+    ueprintln!();
+    ueprintln!(" Performance counter stats for '{what}'{reps}:");
+    ueprintln!();
     let secs: Vec<f64> = runs.iter().map(|r| r.elapsed_ns as f64 / 1e9).collect();
     let (elapsed, elapsed_spread) = mean_and_spread(&secs);
     let spread = |s: f64| {
@@ -129,35 +131,35 @@ fn print(evs: &[EventSpec], all: bool, cmd: &[String], runs: &[Run]) {
             } else {
                 0.0
             };
-            uprintln!(
+            ueprintln!(
                 "{msec:>18.2} msec {n:<25}#{cpus:>9.3} CPUs utilized          {}",
                 spread(s)
             );
         } else if e.ty == super::PERF_TYPE_SOFTWARE {
             let rate = if elapsed > 0.0 { m / elapsed } else { 0.0 };
-            uprintln!(
+            ueprintln!(
                 "{:>18}      {n:<25}#{rate:>9.3} /sec                   {}",
                 m.round() as u64,
                 spread(s)
             );
         } else {
-            uprintln!("{:>18}      {n:<51}{}", m.round() as u64, spread(s));
+            ueprintln!("{:>18}      {n:<51}{}", m.round() as u64, spread(s));
         }
     }
-    uprintln!();
+    ueprintln!();
     if runs.len() > 1 {
-        uprintln!(
+        ueprintln!(
             "       {elapsed:.4} +- {:.4} seconds time elapsed  ( +- {elapsed_spread:>5.2}% )",
             elapsed * elapsed_spread / 100.0
         );
     } else {
-        uprintln!("{elapsed:>18.9} seconds time elapsed");
+        ueprintln!("{elapsed:>18.9} seconds time elapsed");
     }
-    uprintln!();
+    ueprintln!();
     if let Some(r) = runs.last() {
-        uprintln!("{:>18.9} seconds user", r.user_ticks as f64 / 100.0);
-        uprintln!("{:>18.9} seconds sys", r.sys_ticks as f64 / 100.0);
-        uprintln!();
+        ueprintln!("{:>18.9} seconds user", r.user_ticks as f64 / 100.0);
+        ueprintln!("{:>18.9} seconds sys", r.sys_ticks as f64 / 100.0);
+        ueprintln!();
     }
 }
 
