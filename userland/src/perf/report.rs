@@ -20,12 +20,22 @@ use std::collections::HashMap;
 use ulib::{ueprintln, uprint, uprintln};
 
 /// Read and decode a perf.data file: its header and its samples (with
-/// the count of lost ones); the error is perf's message.
-fn load(path: &str) -> Result<(PerfData, Vec<Sample>, u64), String> {
-    let b = ulib::read_file(path).map_err(|e| format!("failed to open {path}: {e}"))?;
-    let d = PerfData::parse(&b)?;
-    let (samples, lost) = data::samples(&d)?;
-    Ok((d, samples, lost))
+/// the count of lost ones); on failure perf's message is printed and
+/// `None` returned (the caller exits with status 1).
+fn load(path: &str) -> Option<(PerfData, Vec<Sample>, u64)> {
+    let decoded = ulib::read_file(path)
+        .map_err(|e| {
+            format!(
+                "failed to open {path}: {}  (try 'perf record' first)",
+                e.message()
+            )
+        })
+        .and_then(|b| {
+            let d = PerfData::parse(&b)?;
+            let (samples, lost) = data::samples(&d)?;
+            Ok((d, samples, lost))
+        });
+    decoded.map_err(|e| ueprintln!("{e}")).ok()
 }
 
 fn sym_name(d: &PerfData, a: u64) -> String {
@@ -107,12 +117,8 @@ pub fn report_main(args: &[String]) -> i32 {
         }
         i += 1;
     }
-    let (d, samples, lost) = match load(&input) {
-        Ok(v) => v,
-        Err(e) => {
-            ueprintln!("{e}");
-            return 1;
-        }
+    let Some((d, samples, lost)) = load(&input) else {
+        return 1;
     };
     let has_chains = samples.iter().any(|s| !s.chain.is_empty());
     let children = children && has_chains;
@@ -334,12 +340,8 @@ pub fn script_main(args: &[String]) -> i32 {
         }
         i += 1;
     }
-    let (d, samples, _) = match load(&input) {
-        Ok(v) => v,
-        Err(e) => {
-            ueprintln!("{e}");
-            return 1;
-        }
+    let Some((d, samples, _)) = load(&input) else {
+        return 1;
     };
     let formats: Vec<Vec<FieldDesc>> = d.events.iter().map(|e| parse_format(&e.format)).collect();
     for s in &samples {
