@@ -39,6 +39,24 @@ pub fn run<R: Send + 'static>(
     (r, out)
 }
 
+/// Boot `cfg` whose init is a user program (`init_argv`) and wait for it
+/// to power off: its status and the outcome. Panics (failing the test) if
+/// the kernel panicked, leaked a thread, or left user pages allocated.
+pub fn boot_user_space(cfg: BootConfig) -> (i32, BootOutcome) {
+    let out = boot(cfg).expect("valid boot config");
+    assert_eq!(out.threads_leaked, 0, "kernel threads survived teardown");
+    assert_eq!(
+        out.user_pages_at_exit,
+        Some(0),
+        "user pages leaked\n{}",
+        out.dmesg
+    );
+    match out.exit {
+        ExitReason::PowerOff(c) => (c, out),
+        ExitReason::Panic(ref m) => panic!("kernel panic: {m}\n{}", out.dmesg),
+    }
+}
+
 /// Run one self-test on a fresh kernel; `Err` carries the reason and log.
 pub fn run_selftest(cpus: usize, f: crate::init::selftest::SelfTest) -> Result<(), String> {
     let (r, out) = run(config(cpus), f);

@@ -7,7 +7,6 @@
 //! of their own (`rt` below) so that this file tests the kernel's ABI and
 //! not the user library's.
 
-use kernel::init::kernel::ExitReason;
 use kernel::testing::config;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -212,18 +211,8 @@ fn boot_test(test: &str) -> (i32, String) {
         ("/bin/garbage".into(), 0o755, b"\x7fELF....".to_vec()),
     ];
     cfg.init_argv = Some(vec!["/sbin/testinit".into(), test.into()]);
-    let out = kernel::init::main::boot(cfg).expect("boot");
-    assert_eq!(out.threads_leaked, 0);
-    assert_eq!(
-        out.user_pages_at_exit,
-        Some(0),
-        "user pages leaked\n{}",
-        out.dmesg
-    );
-    match out.exit {
-        ExitReason::PowerOff(c) => (c, out.dmesg),
-        other => panic!("{other:?}\n{}", out.dmesg),
-    }
+    let (c, out) = kernel::testing::boot_user_space(cfg);
+    (c, out.dmesg)
 }
 
 /// exec target: exit with argc*10 + length of argv[1].

@@ -9,7 +9,7 @@
 //! both sides here.)
 
 use hw::ConsoleBackend;
-use kernel::init::kernel::{BootConfig, ExitReason};
+use kernel::init::kernel::BootConfig;
 use kernel::kernel::printk::Console;
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -412,14 +412,8 @@ fn on_usk(name: &str) -> String {
         init_argv: Some(vec!["/sbin/difftest".into(), name.into()]),
         ..Default::default()
     };
-    let out = kernel::init::boot(cfg).expect("boot");
-    assert!(
-        matches!(out.exit, ExitReason::PowerOff(0)),
-        "{:?}\n{}",
-        out.exit,
-        out.dmesg
-    );
-    assert_eq!(out.user_pages_at_exit, Some(0), "{}", out.dmesg);
+    let (status, out) = kernel::testing::boot_user_space(cfg);
+    assert_eq!(status, 0, "{}", out.dmesg);
     String::from_utf8(console.output())
         .unwrap()
         .replace("\r\n", "\n")

@@ -60,43 +60,29 @@ pub struct Rlimit {
     pub max: u64,
 }
 
-/// `INIT_RLIMITS` as Linux boots with them.
+/// `INIT_RLIMITS` as Linux boots with them: the limits that are not
+/// infinite, as (resource, soft, hard).
+const INIT_RLIMITS: [(usize, u64, u64); 9] = [
+    (RLIMIT_STACK, 8 << 20, RLIM_INFINITY),
+    (RLIMIT_CORE, 0, RLIM_INFINITY),
+    (RLIMIT_NPROC, 4096, 4096),
+    (RLIMIT_NOFILE, 1024, 4096),
+    (RLIMIT_MEMLOCK, 8 << 20, 8 << 20),
+    (RLIMIT_SIGPENDING, 4096, 4096),
+    (RLIMIT_MSGQUEUE, 819_200, 819_200),
+    (RLIMIT_NICE, 0, 0),
+    (RLIMIT_RTPRIO, 0, 0),
+];
+
+/// The boot limits of init (`INIT_RLIMITS`); everything else is infinite.
 pub fn init_rlimits() -> [Rlimit; RLIM_NLIMITS] {
-    let inf = Rlimit {
+    let mut r = [Rlimit {
         cur: RLIM_INFINITY,
         max: RLIM_INFINITY,
-    };
-    let mut r = [inf; RLIM_NLIMITS];
-    r[RLIMIT_STACK] = Rlimit {
-        cur: 8 << 20,
-        max: RLIM_INFINITY,
-    };
-    r[RLIMIT_CORE] = Rlimit {
-        cur: 0,
-        max: RLIM_INFINITY,
-    };
-    r[RLIMIT_NPROC] = Rlimit {
-        cur: 4096,
-        max: 4096,
-    };
-    r[RLIMIT_NOFILE] = Rlimit {
-        cur: 1024,
-        max: 4096,
-    };
-    r[RLIMIT_MEMLOCK] = Rlimit {
-        cur: 8 << 20,
-        max: 8 << 20,
-    };
-    r[RLIMIT_SIGPENDING] = Rlimit {
-        cur: 4096,
-        max: 4096,
-    };
-    r[RLIMIT_MSGQUEUE] = Rlimit {
-        cur: 819_200,
-        max: 819_200,
-    };
-    r[RLIMIT_NICE] = Rlimit { cur: 0, max: 0 };
-    r[RLIMIT_RTPRIO] = Rlimit { cur: 0, max: 0 };
+    }; RLIM_NLIMITS];
+    for (res, cur, max) in INIT_RLIMITS {
+        r[res] = Rlimit { cur, max };
+    }
     r
 }
 

@@ -1,7 +1,7 @@
 //! `mkdir [-p] [-m MODE] DIR...`: make directories (with -p: parents too,
 //! no error if existing).
 
-use super::{bad_option, prog};
+use super::{bad_option, missing_operand, prog};
 use ulib::errno::EEXIST;
 use ulib::ueprintln;
 
@@ -31,9 +31,7 @@ pub fn main(args: &[String]) -> i32 {
         i += 1;
     }
     if dirs.is_empty() {
-        ueprintln!("{p}: missing operand");
-        ueprintln!("Try '{p} --help' for more information.");
-        return 1;
+        return missing_operand(&p);
     }
     let mut st = 0;
     for d in dirs {

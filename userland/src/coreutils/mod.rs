@@ -48,6 +48,13 @@ pub fn prog(args: &[String], default: &'static str) -> String {
         .unwrap_or_else(|| default.to_string())
 }
 
+/// coreutils' "missing operand" message plus the usage hint; status 1.
+pub fn missing_operand(prog: &str) -> i32 {
+    ulib::ueprintln!("{prog}: missing operand");
+    ulib::ueprintln!("Try '{prog} --help' for more information.");
+    1
+}
+
 /// coreutils' "invalid option" message plus the usage hint; status 1
 /// (2 for a few applets, passed as `code`).
 pub fn bad_option(prog: &str, opt: &str, code: i32) -> i32 {

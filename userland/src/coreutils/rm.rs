@@ -1,7 +1,7 @@
 //! `rm [-rRfd] FILE...`: remove files (and with -r, directories
 //! recursively); -f ignores missing files and never fails for them.
 
-use super::{bad_option, prog};
+use super::{bad_option, missing_operand, prog};
 use ulib::errno::ENOENT;
 use ulib::uapi::fcntl::s_isdir;
 use ulib::ueprintln;
@@ -78,9 +78,7 @@ pub fn main(args: &[String]) -> i32 {
         if force {
             return 0;
         }
-        ueprintln!("{p}: missing operand");
-        ueprintln!("Try '{p} --help' for more information.");
-        return 1;
+        return missing_operand(&p);
     }
     let mut ok = true;
     for f in files {

@@ -1,7 +1,7 @@
 //! `rmdir [-p] DIR...`: remove empty directories (with -p: and their
 //! parents, as long as they become empty).
 
-use super::{bad_option, prog};
+use super::{bad_option, missing_operand, prog};
 use ulib::ueprintln;
 
 pub fn main(args: &[String]) -> i32 {
@@ -16,9 +16,7 @@ pub fn main(args: &[String]) -> i32 {
         }
     }
     if dirs.is_empty() {
-        ueprintln!("{p}: missing operand");
-        ueprintln!("Try '{p} --help' for more information.");
-        return 1;
+        return missing_operand(&p);
     }
     let mut st = 0;
     for d in dirs {

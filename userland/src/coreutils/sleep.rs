@@ -21,9 +21,7 @@ pub fn parse_duration(s: &str) -> Option<f64> {
 
 pub fn main(args: &[String]) -> i32 {
     if args.len() < 2 {
-        ueprintln!("sleep: missing operand");
-        ueprintln!("Try 'sleep --help' for more information.");
-        return 1;
+        return super::missing_operand("sleep");
     }
     let mut total = 0.0;
     for a in &args[1..] {

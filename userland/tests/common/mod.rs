@@ -3,7 +3,7 @@
 //! no user page left in use, no oops in the kernel log.
 
 use hw::ConsoleBackend;
-use kernel::init::kernel::{BootConfig, ExitReason};
+use kernel::init::kernel::BootConfig;
 use kernel::kernel::printk::Console;
 use std::sync::Mutex;
 
@@ -32,21 +32,10 @@ pub fn usk(script: &str) -> Run {
         init_argv: Some(vec!["/sbin/init".into(), "/tmp/t.sh".into()]),
         ..Default::default()
     };
-    let out = kernel::init::boot(cfg).expect("boot");
-    assert_eq!(out.threads_leaked, 0);
-    assert_eq!(
-        out.user_pages_at_exit,
-        Some(0),
-        "user pages leaked\n{}",
-        out.dmesg
-    );
+    let (status, out) = kernel::testing::boot_user_space(cfg);
     for bad in ["BUG:", "Oops", "WARNING:", "kernel BUG"] {
         assert!(!out.dmesg.contains(bad), "{bad} in dmesg:\n{}", out.dmesg);
     }
-    let status = match out.exit {
-        ExitReason::PowerOff(c) => c,
-        ExitReason::Panic(m) => panic!("kernel panic: {m}\n{}", out.dmesg),
-    };
     Run {
         status,
         output: String::from_utf8_lossy(&console.output()).replace("\r\n", "\n"),
