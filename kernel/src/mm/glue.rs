@@ -85,19 +85,11 @@ pub fn current_comm16() -> (i32, i32, [u8; 16]) {
     CURRENT.with(|cur| {
         let cur = cur.borrow();
         if cur.2.is_empty() {
-            // "swapper/N" without a heap allocation.
-            c[..8].copy_from_slice(b"swapper/");
-            let mut digits = [0u8; 7];
-            let (mut cpu, mut k) = (smp_processor_id(), digits.len());
-            loop {
-                k -= 1;
-                digits[k] = b'0' + (cpu % 10) as u8;
-                cpu /= 10;
-                if cpu == 0 || k == 0 {
-                    break;
-                }
-            }
-            c[8..8 + digits.len() - k].copy_from_slice(&digits[k..]);
+            // "swapper/N" without a heap allocation (at most 15 bytes).
+            let _ = std::io::Write::write_fmt(
+                &mut &mut c[..15],
+                format_args!("swapper/{}", smp_processor_id()),
+            );
             (0, 0, c)
         } else {
             for (i, b) in cur.2.bytes().take(15).enumerate() {
@@ -186,4 +178,23 @@ pub fn call_trace() -> String {
         n < 24
     });
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Outside a kernel thread with no identity set, page_owner's comm is
+    /// the idle task's, `swapper/<cpu>`.
+    #[test]
+    fn idle_comm_names_the_cpu() {
+        std::thread::spawn(|| {
+            set_cpu(12);
+            let (pid, tgid, c) = current_comm16();
+            assert_eq!((pid, tgid), (0, 0));
+            assert_eq!(&c[..11], b"swapper/12\0");
+        })
+        .join()
+        .unwrap();
+    }
 }

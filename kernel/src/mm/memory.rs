@@ -254,13 +254,11 @@ impl MmStruct {
         // the page is mapped).
         let cg = self.memcg();
         if let Some(cg) = &cg {
-            cg.res
-                .charge(crate::mm::PAGE_SIZE as i64)
-                .map_err(|_| FaultError::Memcg)?;
+            cg.charge_pages(1).map_err(|_| FaultError::Memcg)?;
         }
         let uncharge = || {
             if let Some(cg) = &cg {
-                cg.res.uncharge(crate::mm::PAGE_SIZE as i64);
+                cg.uncharge_pages(1);
             }
         };
         let Some(pfn) = sys.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0) else {

@@ -20,12 +20,11 @@
 
 use super::mm_types::*;
 use super::shmem::ShmemFile;
-use super::Mm;
+use super::{Mm, PAGE_SHIFT};
 use std::sync::Arc;
 use uapi::errno::{Errno, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, EPERM};
 use uapi::mman::*;
 
-const PAGE_SIZE: u64 = 4096;
 const MAP_TYPE: u64 = 0x0f;
 const PROT_SEM: u64 = 0x8;
 /// `PROT_GROWSDOWN`/`PROT_GROWSUP` of mprotect.
@@ -59,7 +58,7 @@ fn split_vma(l: &mut MmLayout, addr: u64) -> Result<(), Errno> {
     }
     let hi = Vma {
         vm_start: addr,
-        vm_pgoff: v.vm_pgoff + ((addr - v.vm_start) >> 12),
+        vm_pgoff: v.vm_pgoff + ((addr - v.vm_start) >> PAGE_SHIFT),
         ..v
     };
     l.vmas.insert(addr, hi);
@@ -287,7 +286,7 @@ impl MmStruct {
                 vm_flags |= VM_SHARED | VM_MAYSHARE;
                 (0, Some(Arc::new(ShmemFile::new())))
             }
-            MAP_PRIVATE => (addr >> 12, None),
+            MAP_PRIVATE => (addr >> PAGE_SHIFT, None),
             _ => return Err(EINVAL),
         };
         let vma = Vma {
@@ -395,7 +394,7 @@ impl MmStruct {
                 if let Some(m) = l.vmas.get_mut(&nstart) {
                     m.vm_flags = newflags;
                 }
-                let n = ((tmp - nstart) >> 12) as i64;
+                let n = ((tmp - nstart) >> PAGE_SHIFT) as i64;
                 l.vm_stat_account(v.vm_flags, -n);
                 l.vm_stat_account(newflags, n);
                 self.change_protection(sys, nstart, tmp, newflags);
@@ -451,11 +450,11 @@ impl MmStruct {
                 vm_start: oldbrk,
                 vm_end: newbrk,
                 vm_flags: VM_DATA_DEFAULT_FLAGS,
-                vm_pgoff: oldbrk >> 12,
+                vm_pgoff: oldbrk >> PAGE_SHIFT,
                 vm_file: None,
             },
         );
-        l.vm_stat_account(VM_DATA_DEFAULT_FLAGS, (len >> 12) as i64);
+        l.vm_stat_account(VM_DATA_DEFAULT_FLAGS, (len >> PAGE_SHIFT) as i64);
         vma_merge(&mut l, oldbrk);
         l.brk = new_brk;
         new_brk
@@ -495,11 +494,11 @@ impl MmStruct {
                 vm_start: new_addr,
                 vm_end: new_addr + new_len,
                 vm_flags: v.vm_flags,
-                vm_pgoff: v.vm_pgoff + ((old - v.vm_start) >> 12),
+                vm_pgoff: v.vm_pgoff + ((old - v.vm_start) >> PAGE_SHIFT),
                 vm_file: v.vm_file.clone(),
             },
         );
-        l.vm_stat_account(v.vm_flags, (new_len >> 12) as i64);
+        l.vm_stat_account(v.vm_flags, (new_len >> PAGE_SHIFT) as i64);
         if old_len > 0 {
             self.do_munmap(sys, l, old, old + old_len)?;
         }
@@ -582,7 +581,7 @@ impl MmStruct {
                 if let Some(m) = l.vmas.get_mut(&v.vm_start) {
                     m.vm_end = new_end;
                 }
-                l.vm_stat_account(v.vm_flags, ((new_len - old_len) >> 12) as i64);
+                l.vm_stat_account(v.vm_flags, ((new_len - old_len) >> PAGE_SHIFT) as i64);
                 vma_merge(&mut l, v.vm_start);
                 return Ok(old);
             }
@@ -614,11 +613,14 @@ impl MmStruct {
                 vm_start: start,
                 vm_end: STACK_TOP,
                 vm_flags: VM_STACK_DEFAULT_FLAGS,
-                vm_pgoff: start >> 12,
+                vm_pgoff: start >> PAGE_SHIFT,
                 vm_file: None,
             },
         );
-        l.vm_stat_account(VM_STACK_DEFAULT_FLAGS, (INITIAL_STACK_SIZE >> 12) as i64);
+        l.vm_stat_account(
+            VM_STACK_DEFAULT_FLAGS,
+            (INITIAL_STACK_SIZE >> PAGE_SHIFT) as i64,
+        );
         l.start_stack = STACK_TOP;
         l.start_brk = ELF_ET_DYN_BASE_BRK;
         l.brk = ELF_ET_DYN_BASE_BRK;

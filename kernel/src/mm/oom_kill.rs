@@ -15,15 +15,6 @@ use crate::kernel::sched::task::{Pid, Task};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-/// The page-table pages of `mm`, from its VmPTE line.
-fn pgtables_kb(mm: &crate::mm::MmStruct) -> u64 {
-    mm.proc_status()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmPTE:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 /// `oom_badness()`: pages freed by killing `t`.
 pub fn oom_badness(t: &Task) -> Option<u64> {
     let p = t.process()?;
@@ -31,7 +22,7 @@ pub fn oom_badness(t: &Task) -> Option<u64> {
         return None;
     }
     let mm = p.mm()?;
-    Some(mm.rss_pages() + pgtables_kb(&mm) / 4)
+    Some(mm.rss_pages() + mm.pgtables_bytes() / crate::mm::PAGE_SIZE as u64)
 }
 
 fn victim_alive(pid: Pid) -> bool {
@@ -109,7 +100,7 @@ fn oom_kill(memcg: Option<&Arc<crate::kernel::cgroup::MemCgroup>>) -> bool {
         (
             mm.total_vm_pages() * 4,
             mm.rss_pages() * 4,
-            pgtables_kb(&mm),
+            mm.pgtables_bytes() >> 10,
         )
     });
     crate::pr_err!(

@@ -1200,8 +1200,8 @@ impl Mm {
     /// The zone `pfn` belongs to, if it is a valid pfn.
     #[inline]
     fn page_zone_checked(&self, pfn: Pfn) -> Option<&Zone> {
-        let p = self.mem_map.get(pfn)?;
-        let z = &self.nodes[p.page_to_nid()].zones[p.page_zonenum()];
+        self.mem_map.get(pfn)?;
+        let z = self.page_zone(pfn);
         z.contains(pfn).then_some(z)
     }
 
@@ -1211,14 +1211,21 @@ impl Mm {
             Some(z) if (order as usize) < MAX_ORDER && pfn & ((1 << order) - 1) == 0 => z,
             _ => return self.warn_bad_free(pfn, order),
         };
+        if self.put_page_testzero(pfn) {
+            self.free_the_page(zone, pfn, order);
+        }
+    }
+
+    /// `put_page_testzero()`: drop a reference to the (valid) `pfn`; true
+    /// when it was the last. A free page or one without references is
+    /// reported as a bad page and left alone.
+    fn put_page_testzero(&self, pfn: Pfn) -> bool {
         let p = &self.mem_map[pfn];
         if p.test(PageFlag::Buddy) || p.page_ref_count() <= 0 {
             self.bad_page(pfn, "nonzero _refcount");
-            return;
+            return false;
         }
-        if p._refcount.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.free_the_page(zone, pfn, order);
-        }
+        p._refcount.fetch_sub(1, Ordering::AcqRel) == 1
     }
 
     #[cold]
@@ -1288,12 +1295,7 @@ impl Mm {
                 self.__free_pages(head, order);
                 continue;
             }
-            let p = &self.mem_map[pfn];
-            if p.test(PageFlag::Buddy) || p.page_ref_count() <= 0 {
-                self.bad_page(pfn, "nonzero _refcount");
-                continue;
-            }
-            if p._refcount.fetch_sub(1, Ordering::AcqRel) == 1 && self.free_pages_prepare(pfn, 0) {
+            if self.put_page_testzero(pfn) && self.free_pages_prepare(pfn, 0) {
                 batch.push(pfn);
             }
         }

@@ -70,7 +70,7 @@ impl MmStruct {
         let anon = self.get_mm_counter(MM_ANONPAGES);
         let file = self.get_mm_counter(MM_FILEPAGES);
         let shmem = self.get_mm_counter(MM_SHMEMPAGES);
-        let rss = anon + file + shmem;
+        let rss = self.rss_pages();
         let hiwater_vm = l.hiwater_vm.max(l.total_vm);
         let hiwater_rss = l.hiwater_rss.max(rss);
         let kb = |pages: u64| pages << 2;

@@ -23,12 +23,10 @@
 use super::mm_types::*;
 use super::page::Pfn;
 use super::pgtable::*;
-use super::Mm;
+use super::{Mm, PAGE_SIZE};
 use hw::physmem::PhysMem;
 use std::sync::atomic::{fence, Ordering};
 use uapi::errno::{Errno, EFAULT, ENAMETOOLONG, ENOMEM};
-
-const PAGE_SIZE: usize = 4096;
 
 /// `access_ok()`.
 #[inline]

@@ -144,11 +144,13 @@ pub struct MemCgroup {
 impl MemCgroup {
     /// `mem_cgroup_charge()`: charge `pages` pages.
     pub fn charge_pages(&self, pages: u64) -> Result<(), Errno> {
-        self.res.charge((pages * 4096) as i64)
+        self.res
+            .charge((pages * crate::mm::PAGE_SIZE as u64) as i64)
     }
 
     pub fn uncharge_pages(&self, pages: u64) {
-        self.res.uncharge((pages * 4096) as i64)
+        self.res
+            .uncharge((pages * crate::mm::PAGE_SIZE as u64) as i64)
     }
 }
 
