@@ -30,7 +30,7 @@
 //! event exists exactly as long as its file; time enabled equals time
 //! running (no counter multiplexing).
 
-use super::{parse_event, EventType, PerfEvent, SampleConfig, Scope, SwEvent, SAMPLE_SUPPORTED};
+use super::{EventType, PerfEvent, SampleConfig, Scope, SwEvent, SAMPLE_SUPPORTED};
 use crate::fs::file::{File, FileOperations};
 use crate::fs::inode::{Inode, InodeOperations};
 use crate::fs::iov_iter::{UBuf, UserMemory};
@@ -171,24 +171,6 @@ fn attr_event(a: &PerfEventAttr) -> Result<EventType, Errno> {
             .ok_or(EINVAL),
         _ => Err(ENOENT),
     }
-}
-
-/// The value of `PERF_COUNT_SW_*` or the tracepoint id for an event name
-/// (what `perf` puts in `attr.type`/`attr.config`).
-pub fn event_type_config(name: &str) -> Result<(u32, u64), Errno> {
-    Ok(match parse_event(name)? {
-        EventType::Software(s) => (
-            PERF_TYPE_SOFTWARE,
-            match s {
-                SwEvent::CpuClock => PERF_COUNT_SW_CPU_CLOCK,
-                SwEvent::TaskClock => PERF_COUNT_SW_TASK_CLOCK,
-                SwEvent::PageFaults => PERF_COUNT_SW_PAGE_FAULTS,
-                SwEvent::ContextSwitches => PERF_COUNT_SW_CONTEXT_SWITCHES,
-                SwEvent::CpuMigrations => PERF_COUNT_SW_CPU_MIGRATIONS,
-            },
-        ),
-        EventType::Tracepoint(e) => (PERF_TYPE_TRACEPOINT, u64::from(e.id)),
-    })
 }
 
 /// The private data of a perf event file.

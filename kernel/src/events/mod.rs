@@ -417,11 +417,6 @@ impl PerfEvent {
         }
     }
 
-    /// Is the counter enabled?
-    pub fn is_enabled(&self) -> bool {
-        self.enabled.load(Ordering::Acquire)
-    }
-
     fn clock_now(&self) -> u64 {
         let k = kernel();
         match (self.ty, self.scope) {

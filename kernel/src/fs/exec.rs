@@ -302,9 +302,7 @@ pub fn do_execve(filename: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Errn
     de_thread(&me, p);
     *p.mm.lock() = Some(mm);
     crate::arch::x86::entry::set_user_mm(p.mm());
-    if let Some(v) = p.vfork_done.lock().take() {
-        v.complete_all();
-    }
+    crate::kernel::fork::mm_release(p);
     // unshare_files() + do_close_on_exec().
     {
         let mut files = p.files.lock();
@@ -361,12 +359,7 @@ fn de_thread(me: &Arc<crate::kernel::sched::task::Task>, p: &ProcessState) {
         return;
     }
     p.signal.group_exec_task.store(me.pid, Ordering::Release);
-    for t in &others {
-        if let Some(tp) = t.process() {
-            tp.pending.lock().signal |= uapi::signal::sigmask(uapi::signal::SIGKILL);
-        }
-        t.signal_wake_up(true);
-    }
+    crate::kernel::signal::zap_other_threads(me, Some(me));
     while p.signal.live.load(Ordering::Acquire) > 1 {
         crate::kernel::sched::core::schedule_timeout_uninterruptible(1);
     }

@@ -16,7 +16,7 @@
 use crate::kernel::panic::Unwind;
 use crate::kernel::process::{ProcessState, EXIT_DEAD, EXIT_ZOMBIE, SIGNAL_GROUP_EXIT};
 use crate::kernel::sched::task::{Pid, Task};
-use crate::kernel::signal::{do_notify_parent, parent_autoreaps, thread_group};
+use crate::kernel::signal::{do_notify_parent, parent_autoreaps};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use uapi::errno::*;
@@ -48,23 +48,12 @@ pub fn do_group_exit(status: i32) -> ! {
         exit_to_kernel(status)
     };
     let sigs = &p.signal;
-    let status = if sigs.flags.load(Ordering::Acquire) & SIGNAL_GROUP_EXIT != 0 {
+    let status = if sigs.group_exiting() {
         sigs.group_exit_code.load(Ordering::Acquire)
     } else {
         sigs.group_exit_code.store(status, Ordering::Release);
         sigs.flags.fetch_or(SIGNAL_GROUP_EXIT, Ordering::AcqRel);
-        for th in thread_group(&me) {
-            if !Arc::ptr_eq(&th, &me) {
-                if let Some(tp) = th.process() {
-                    tp.pending.lock().signal |= uapi::signal::sigmask(uapi::signal::SIGKILL);
-                }
-                th.signal_wake_up(true);
-                crate::kernel::sched::core::try_to_wake_up(
-                    &th,
-                    crate::kernel::sched::task::TASK_STOPPED,
-                );
-            }
-        }
+        crate::kernel::signal::zap_other_threads(&me, Some(&me));
         status
     };
     exit_to_kernel(status)
@@ -88,9 +77,7 @@ pub(crate) fn do_exit_process(me: &Arc<Task>, p: &ProcessState) {
     // exit_mm(), exit_files(), exit_fs().
     let mm = p.mm.lock().take();
     drop(mm);
-    if let Some(v) = p.vfork_done.lock().take() {
-        v.complete_all();
-    }
+    crate::kernel::fork::mm_release(p);
     let files = std::mem::replace(&mut *p.files.lock(), crate::fs::fdtable::FilesStruct::new());
     drop(files);
     exit_notify(&k, me, p);

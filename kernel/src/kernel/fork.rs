@@ -252,3 +252,11 @@ pub(crate) fn init_process_state(me: &Arc<crate::kernel::sched::task::Task>) -> 
     };
     me.process.set(Box::new(state)).map_err(|_| EBUSY)
 }
+
+/// `mm_release()`: the task is done with its old address space (exec or
+/// exit) — release a parent waiting in `vfork()`.
+pub(crate) fn mm_release(p: &ProcessState) {
+    if let Some(v) = p.vfork_done.lock().take() {
+        v.complete_all();
+    }
+}

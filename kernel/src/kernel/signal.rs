@@ -108,8 +108,24 @@ fn sig_ignored(p: &ProcessState, sig: i32) -> bool {
     if p.blocked() & sigmask(sig) != 0 {
         return false;
     }
-    let h = handler_of(p, sig).sa_handler;
+    handler_ignores(handler_of(p, sig).sa_handler, sig)
+}
+
+/// Does handler `h` ignore `sig` (`SIG_IGN`, or `SIG_DFL` of a signal whose
+/// default action is to ignore it)?
+fn handler_ignores(h: u64, sig: i32) -> bool {
     h == SIG_IGN || (h == SIG_DFL && default_action(sig) == DefaultAction::Ign)
+}
+
+/// `flush_sigqueue_mask()`: drop the signals in `mask` from every pending
+/// set of `t`'s thread group and from the shared one.
+fn flush_sigqueue_mask(t: &Arc<Task>, sigs: &SignalStruct, mask: SigSet) {
+    for th in thread_group(t) {
+        if let Some(tp) = th.process() {
+            tp.pending.lock().signal &= !mask;
+        }
+    }
+    sigs.shared_pending.lock().signal &= !mask;
 }
 
 /// `prepare_signal()`: job-control side effects. Returns whether the
@@ -121,20 +137,10 @@ fn prepare_signal(t: &Arc<Task>, p: &ProcessState, sig: i32) -> bool {
     }
     if STOP_MASK & sigmask(sig) != 0 {
         // A stop discards a pending SIGCONT.
-        for th in thread_group(t) {
-            if let Some(tp) = th.process() {
-                tp.pending.lock().signal &= !sigmask(SIGCONT);
-            }
-        }
-        sigs.shared_pending.lock().signal &= !sigmask(SIGCONT);
+        flush_sigqueue_mask(t, sigs, sigmask(SIGCONT));
     } else if sig == SIGCONT {
         // SIGCONT discards pending stops and resumes a stopped group.
-        for th in thread_group(t) {
-            if let Some(tp) = th.process() {
-                tp.pending.lock().signal &= !STOP_MASK;
-            }
-        }
-        sigs.shared_pending.lock().signal &= !STOP_MASK;
+        flush_sigqueue_mask(t, sigs, STOP_MASK);
         let flags = sigs.flags.load(Ordering::Acquire);
         if flags & SIGNAL_STOP_STOPPED != 0 {
             sigs.flags.store(
@@ -221,12 +227,21 @@ fn complete_signal(t: &Arc<Task>, p: &ProcessState, sig: i32, group: bool) {
 fn start_group_exit(t: &Arc<Task>, sigs: &SignalStruct, sig: i32) {
     sigs.flags.fetch_or(SIGNAL_GROUP_EXIT, Ordering::AcqRel);
     sigs.group_exit_code.store(sig, Ordering::Release);
+    zap_other_threads(t, None);
+}
+
+/// `zap_other_threads()`: SIGKILL every thread of `t`'s group but `skip`
+/// and wake it, stopped ones included (the fatal wake-up's
+/// `TASK_WAKEKILL` covers `TASK_STOPPED`).
+pub(crate) fn zap_other_threads(t: &Arc<Task>, skip: Option<&Arc<Task>>) {
     for th in thread_group(t) {
+        if skip.is_some_and(|s| Arc::ptr_eq(s, &th)) {
+            continue;
+        }
         if let Some(tp) = th.process() {
             tp.pending.lock().signal |= sigmask(SIGKILL);
         }
         th.signal_wake_up(true);
-        crate::kernel::sched::core::try_to_wake_up(&th, TASK_STOPPED);
     }
 }
 
@@ -378,31 +393,22 @@ pub fn do_sigaction(sig: i32, act: Option<KernelSigaction>) -> Result<KernelSiga
     let me = crate::current();
     let p = me.process().ok_or(EINVAL)?;
     let sh = p.sighand();
-    let old = {
+    let (old, now_ignored) = {
         let mut a = sh.action.lock();
         let old = a[(sig - 1) as usize];
         if let Some(mut new) = act {
             new.sa_mask &= !KERNEL_ONLY_MASK;
             a[(sig - 1) as usize] = new;
         }
-        old
+        let h = a[(sig - 1) as usize].sa_handler;
+        (old, act.is_some() && handler_ignores(h, sig))
     };
     // Setting SIG_IGN (or SIG_DFL for a default-ignored signal) discards
     // what is pending (POSIX 3.3.1.3).
-    if act.is_some() && sig_ignored_by_handler(&sh, sig) {
-        for th in thread_group(&me) {
-            if let Some(tp) = th.process() {
-                tp.pending.lock().signal &= !sigmask(sig);
-            }
-        }
-        p.signal.shared_pending.lock().signal &= !sigmask(sig);
+    if now_ignored {
+        flush_sigqueue_mask(&me, &p.signal, sigmask(sig));
     }
     Ok(old)
-}
-
-fn sig_ignored_by_handler(sh: &crate::kernel::process::SigHand, sig: i32) -> bool {
-    let h = sh.action.lock()[(sig - 1) as usize].sa_handler;
-    h == SIG_IGN || (h == SIG_DFL && default_action(sig) == DefaultAction::Ign)
 }
 
 /// `sigprocmask()`: returns the old mask.
