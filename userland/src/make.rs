@@ -428,6 +428,9 @@ struct Node {
     recipe: Vec<(String, usize)>,
     stem: String,
     phony: bool,
+    /// The prerequisites newer than the target (`$?`), found once when
+    /// the target's prerequisites are done.
+    newer: Vec<String>,
     state: State,
 }
 
@@ -525,6 +528,7 @@ impl<'a> Build<'a> {
             recipe,
             stem,
             phony,
+            newer: Vec::new(),
             state: State::Pending,
         });
         stack.push(name.to_string());
@@ -571,13 +575,12 @@ impl<'a> Build<'a> {
 
     /// Start recipe line `line` of node `i` (or, with `-n`, print it).
     fn start_line(&mut self, i: usize, line: usize) -> Result<(), String> {
-        let (_, newer) = self.out_of_date(i);
         let n = &self.nodes[i];
         let (raw, _) = &n.recipe[line];
         let auto = Auto {
             target: &n.name,
             prereqs: &n.prereqs,
-            newer: &newer,
+            newer: &n.newer,
             stem: &n.stem,
         };
         let text = self.mf.expand(raw, Some(&auto), 0)?;
@@ -692,7 +695,8 @@ impl<'a> Build<'a> {
                     continue;
                 }
                 progress = true;
-                let (needed, _) = self.out_of_date(i);
+                let (needed, newer) = self.out_of_date(i);
+                self.nodes[i].newer = newer;
                 if !needed || self.nodes[i].recipe.is_empty() {
                     // nothing to run: remade if a prerequisite was
                     self.nodes[i].state = State::Done {

@@ -40,11 +40,6 @@ pub const FAULT_BATCH: u64 = 1024;
 /// What `ubench` can measure.
 pub const WORKLOADS: &[&str] = &["getpid", "fork", "pipe", "fault"];
 
-fn now_ns() -> Result<u64> {
-    let t = ulib::clock_gettime(ulib::CLOCK_MONOTONIC)?;
-    Ok(t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64)
-}
-
 fn anon_map(len: u64) -> Result<u64> {
     ulib::mmap(
         0,
@@ -59,13 +54,13 @@ fn anon_map(len: u64) -> Result<u64> {
 /// `n` getpid() calls; ns taken.
 pub fn getpid_loop(n: u64) -> Result<u64> {
     let me = ulib::getpid();
-    let t0 = now_ns()?;
+    let t0 = ulib::monotonic_ns();
     for _ in 0..n {
         if std::hint::black_box(ulib::getpid()) != me {
             return Err(EIO);
         }
     }
-    Ok(now_ns()? - t0)
+    Ok(ulib::monotonic_ns() - t0)
 }
 
 /// `n` × (fork, child exits at once, wait4) with [`FORK_TOUCH`] bytes
@@ -73,7 +68,7 @@ pub fn getpid_loop(n: u64) -> Result<u64> {
 pub fn fork_loop(n: u64) -> Result<u64> {
     let a = anon_map(FORK_TOUCH)?;
     ulib::backend::store(a, &vec![0xa5; FORK_TOUCH as usize]);
-    let t0 = now_ns()?;
+    let t0 = ulib::monotonic_ns();
     for _ in 0..n {
         let pid = ulib::fork(|| 0)?;
         let (p, st) = ulib::wait4(pid, 0)?;
@@ -81,7 +76,7 @@ pub fn fork_loop(n: u64) -> Result<u64> {
             return Err(EIO);
         }
     }
-    let d = now_ns()? - t0;
+    let d = ulib::monotonic_ns() - t0;
     ulib::munmap(a, FORK_TOUCH)?;
     Ok(d)
 }
@@ -117,10 +112,10 @@ pub fn pipe_loop(n: u64) -> Result<u64> {
     ulib::close(w)?;
     let mut buf = vec![0u8; PIPE_CHUNK];
     let warm = read_exact(r, &mut buf, PIPE_CHUNK)?;
-    let t0 = now_ns()?;
+    let t0 = ulib::monotonic_ns();
     let all = warm && read_exact(r, &mut buf, n as usize * PIPE_CHUNK)?;
     let eof = ulib::read(r, &mut buf)? == 0;
-    let d = now_ns()? - t0;
+    let d = ulib::monotonic_ns() - t0;
     ulib::close(r)?;
     let (_, st) = ulib::wait4(child, 0)?;
     if !all || !eof || !wifexited(st) || wexitstatus(st) != 0 || buf[0] != 0x5a {
@@ -137,11 +132,11 @@ pub fn fault_loop(n: u64) -> Result<u64> {
     while left > 0 {
         let pages = left.min(FAULT_BATCH);
         let a = anon_map(pages * PAGE_SIZE)?;
-        let t0 = now_ns()?;
+        let t0 = ulib::monotonic_ns();
         for i in 0..pages {
             ulib::backend::store(a + i * PAGE_SIZE, &[1]);
         }
-        d += now_ns()? - t0;
+        d += ulib::monotonic_ns() - t0;
         ulib::munmap(a, pages * PAGE_SIZE)?;
         left -= pages;
     }

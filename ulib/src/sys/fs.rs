@@ -1,5 +1,5 @@
 //! File system calls: read/write and their positional and vectored forms,
-//! open/close/stat, pipes, dup, fcntl, directories, mount.
+//! open/close/stat, pipes, dup, fcntl, directories, mount and umount2.
 
 use super::sc;
 use crate::mem::{Layout, Scratch};
@@ -278,6 +278,11 @@ pub fn mount(
     let s = l.build()?;
     let dp = d.map(|d| s.addr(d)).unwrap_or(0);
     sc(__NR_mount, &[s.addr(a), s.addr(b), s.addr(c), flags, dp]).map(drop)
+}
+
+/// umount2(2): detach the file system mounted on `path`.
+pub fn umount2(path: &str, flags: u32) -> Result<()> {
+    path_call(__NR_umount2, path, &[], &[flags as u64]).map(drop)
 }
 
 /// Read a whole file by path.

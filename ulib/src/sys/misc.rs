@@ -44,6 +44,13 @@ pub fn clock_gettime(clock: i32) -> Result<Timespec> {
     Ok(ts_at(&s, 0))
 }
 
+/// CLOCK_MONOTONIC in nanoseconds (0 if the clock cannot be read).
+pub fn monotonic_ns() -> u64 {
+    clock_gettime(CLOCK_MONOTONIC)
+        .map(|t| t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64)
+        .unwrap_or(0)
+}
+
 pub fn sched_yield() -> Result<()> {
     sc(__NR_sched_yield, &[]).map(drop)
 }

@@ -4,7 +4,7 @@
 
 use super::prog;
 use ulib::uapi::fcntl::*;
-use ulib::{ueprintln, CLOCK_MONOTONIC};
+use ulib::ueprintln;
 
 /// A size with coreutils' suffixes: c w b k K kB M MB G GB, `x` products.
 pub fn parse_size(s: &str) -> Option<u64> {
@@ -66,12 +66,6 @@ pub fn summary_line(bytes: u64, secs: f64) -> String {
         "Infinity B/s".to_string()
     };
     format!("{size}, {secs:.6} s, {rate}")
-}
-
-fn now() -> f64 {
-    ulib::clock_gettime(CLOCK_MONOTONIC)
-        .map(|t| t.tv_sec as f64 + t.tv_nsec as f64 / 1e9)
-        .unwrap_or(0.0)
 }
 
 pub fn main(args: &[String]) -> i32 {
@@ -169,7 +163,7 @@ pub fn main(args: &[String]) -> i32 {
         }
         None => 1,
     };
-    let start = now();
+    let start = ulib::monotonic_ns();
     let mut buf = vec![0u8; ibs as usize];
     if skip > 0 && ulib::lseek(ifd, (skip * ibs) as i64, SEEK_CUR).is_err() {
         // Not seekable: read and discard.
@@ -239,7 +233,7 @@ pub fn main(args: &[String]) -> i32 {
     if st == 0 && !flush(&mut pending, true, &mut out_full, &mut out_part) {
         st = 1;
     }
-    let secs = now() - start;
+    let secs = ulib::monotonic_ns().saturating_sub(start) as f64 / 1e9;
     if !quiet {
         ueprintln!("{in_full}+{in_part} records in");
         ueprintln!("{out_full}+{out_part} records out");

@@ -1,11 +1,12 @@
 //! `ps [-e|-A|ax] [-f] [aux]`: processes from `/proc/<pid>/stat` (and
-//! `cmdline`), in procps' layouts. Without options: the processes on our
-//! terminal (all of them when we have none).
+//! `cmdline`; the uid of USER/UID from `status`), in procps' layouts.
+//! Without options: the processes on our terminal (all of them when we
+//! have none).
 
 use super::{bad_option, prog};
 use ulib::{ueprintln, uprintln};
 
-/// The fields of `/proc/<pid>/stat` that ps shows.
+/// The fields of `/proc/<pid>/stat` that ps shows, and the uid.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProcStat {
     pub pid: i32,
@@ -17,6 +18,8 @@ pub struct ProcStat {
     pub stime: u64,
     pub vsize: u64,
     pub rss: u64,
+    /// The real uid, from `/proc/<pid>/status` (0 until read).
+    pub uid: u32,
 }
 
 /// Parse a `/proc/<pid>/stat` line (the comm may contain spaces and
@@ -43,7 +46,28 @@ pub fn parse_stat(s: &str) -> Option<ProcStat> {
         stime: n(15),
         vsize: n(23),
         rss: n(24),
+        uid: 0,
     })
+}
+
+/// The real uid of a `/proc/<pid>/status` text: the first field of its
+/// `Uid:` line (real, effective, saved, file system).
+pub fn parse_status_uid(s: &str) -> Option<u32> {
+    s.lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The USER/UID column: `root` for 0, else the number.
+fn user_name(uid: u32) -> String {
+    if uid == 0 {
+        "root".into()
+    } else {
+        uid.to_string()
+    }
 }
 
 /// procps' tty name of a `tty_nr`.
@@ -83,8 +107,16 @@ fn all_procs() -> Vec<ProcStat> {
         .unwrap_or_default()
         .into_iter()
         .filter(|d| d.d_name.chars().all(|c| c.is_ascii_digit()))
-        .filter_map(|d| ulib::read_file(&format!("/proc/{}/stat", d.d_name)).ok())
-        .filter_map(|b| parse_stat(&String::from_utf8_lossy(&b)))
+        .filter_map(|d| {
+            let stat = ulib::read_file(&format!("/proc/{}/stat", d.d_name)).ok()?;
+            let mut p = parse_stat(&String::from_utf8_lossy(&stat))?;
+            let status = ulib::read_file(&format!("/proc/{}/status", d.d_name));
+            p.uid = status
+                .ok()
+                .and_then(|b| parse_status_uid(&String::from_utf8_lossy(&b)))
+                .unwrap_or(0);
+            Some(p)
+        })
         .collect();
     v.sort_by_key(|p| p.pid);
     v
@@ -134,7 +166,8 @@ pub fn main(args: &[String]) -> i32 {
             let rss_kb = q.rss * 4;
             let secs = (q.utime + q.stime) / 100;
             uprintln!(
-                "root     {:>7}  0.0 {:>4.1} {:>6} {:>5} {:<8} {:<4} 00:00 {:>3}:{:02} {}",
+                "{:<8} {:>7}  0.0 {:>4.1} {:>6} {:>5} {:<8} {:<4} 00:00 {:>3}:{:02} {}",
+                user_name(q.uid),
                 q.pid,
                 rss_kb as f64 * 100.0 / total_kb as f64,
                 q.vsize / 1024,
@@ -150,7 +183,8 @@ pub fn main(args: &[String]) -> i32 {
         uprintln!("UID          PID    PPID  C STIME TTY          TIME CMD");
         for q in shown {
             uprintln!(
-                "root     {:>7} {:>7}  0 00:00 {:<8} {} {}",
+                "{:<8} {:>7} {:>7}  0 00:00 {:<8} {} {}",
+                user_name(q.uid),
                 q.pid,
                 q.ppid,
                 tty_name(q.tty_nr),
@@ -192,5 +226,14 @@ mod tests {
         assert_eq!(tty_name(0x501), "console");
         assert_eq!(tty_name(0x8800), "pts/0");
         assert_eq!(cputime(&p), "00:00:02");
+    }
+
+    #[test]
+    fn status_uid() {
+        let s = "Name:\tsh\nPPid:\t1\nUid:\t1000\t1001\t1002\t1003\nGid:\t0\t0\t0\t0\n";
+        assert_eq!(parse_status_uid(s), Some(1000));
+        assert_eq!(parse_status_uid("Name:\tsh\n"), None);
+        assert_eq!(user_name(0), "root");
+        assert_eq!(user_name(1000), "1000");
     }
 }

@@ -94,9 +94,7 @@ fn parse(args: &[String]) -> Result<Opts, String> {
 }
 
 fn now_ms() -> u64 {
-    ulib::clock_gettime(ulib::CLOCK_MONOTONIC)
-        .map(|t| t.tv_sec as u64 * 1000 + t.tv_nsec as u64 / 1_000_000)
-        .unwrap_or(0)
+    ulib::monotonic_ns() / 1_000_000
 }
 
 fn sleep_ms(ms: u64) {
@@ -351,14 +349,7 @@ fn umount_all() {
 }
 
 fn umount_once() -> ulib::Result<()> {
-    let mut l = ulib::mem::Layout::default();
-    let off = l.push_cstr("/tmp/fuzz/d0")?;
-    let s = l.build()?;
-    ulib::check(ulib::syscall6(
-        ulib::uapi::unistd::__NR_umount2,
-        [s.addr(off), 0, 0, 0, 0, 0],
-    ))
-    .map(drop)
+    ulib::umount2("/tmp/fuzz/d0", 0)
 }
 
 /// Decode records from `buf`, leaving a partial one in place.

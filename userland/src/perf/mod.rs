@@ -247,13 +247,6 @@ fn find_in_path(name: &str) -> String {
         .unwrap_or_else(|| name.to_string())
 }
 
-/// Monotonic time, ns.
-pub(crate) fn now_ns() -> u64 {
-    ulib::clock_gettime(1)
-        .map(|t| t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64)
-        .unwrap_or(0)
-}
-
 fn list() -> i32 {
     uprintln!();
     uprintln!("List of pre-defined events (to be used in -e or -M):");

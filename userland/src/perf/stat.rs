@@ -49,7 +49,7 @@ fn run_once(evs: &[EventSpec], all: bool, cmd: &[String]) -> Result<Run, String>
         }
         fds.push(v);
     }
-    let t0 = super::now_ns();
+    let t0 = ulib::monotonic_ns();
     let tm0 = ulib::times().unwrap_or([0; 4]);
     fds.iter().flatten().for_each(|&fd| {
         let _ = ulib::ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
@@ -59,7 +59,7 @@ fn run_once(evs: &[EventSpec], all: bool, cmd: &[String]) -> Result<Run, String>
     fds.iter().flatten().for_each(|&fd| {
         let _ = ulib::ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
     });
-    let elapsed_ns = super::now_ns().saturating_sub(t0);
+    let elapsed_ns = ulib::monotonic_ns().saturating_sub(t0);
     let tm1 = ulib::times().unwrap_or([0; 4]);
     let counts = fds
         .iter()

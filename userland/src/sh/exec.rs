@@ -63,8 +63,7 @@ impl Context for Shell {
         let src = src.to_string();
         let pid = ulib::fork(move || {
             let _ = ulib::dup2(w, 1);
-            let s = child.run_source(&src);
-            child.exit_requested.unwrap_or(s)
+            child.run_program(&src)
         });
         let _ = ulib::close(w);
         let out = ulib::read_to_end(r).unwrap_or_default();
@@ -115,7 +114,6 @@ impl Shell {
     /// A copy of this shell for a forked child.
     fn child_copy(&self) -> Shell {
         let mut c = self.clone();
-        c.in_child = true;
         c.interactive = false;
         c.job_control = false;
         c.jobs = Default::default();
@@ -581,8 +579,7 @@ impl Shell {
                         let mut sh = self.child_copy();
                         sh.name = path.clone();
                         sh.positional = argv[1..].to_vec();
-                        let s = sh.run_source(&String::from_utf8_lossy(&b));
-                        sh.exit_requested.unwrap_or(s)
+                        sh.run_program(&String::from_utf8_lossy(&b))
                     }
                     Err(e) => {
                         ueprintln!("{}: {path}: {}", self.name, e.message());

@@ -163,37 +163,11 @@ pub fn expand_fields(ctx: &mut dyn Context, w: &Word) -> Vec<String> {
                     f.push_str(a, true);
                 }
             }
-            Seg::Param { name, quoted } => {
-                let v = param_value(ctx, name);
-                if *quoted {
-                    f.push_str(&v, true);
-                } else {
-                    f.push_split(&v);
-                }
-            }
-            Seg::CmdSub { src, quoted } => {
-                let v = subst(ctx, src);
-                if *quoted {
-                    f.push_str(&v, true);
-                } else {
-                    f.push_split(&v);
-                }
-            }
-            Seg::Arith { expr, quoted } => {
-                let v = arith(ctx, expr);
-                if *quoted {
-                    f.push_str(&v, true);
-                } else {
-                    f.push_split(&v);
-                }
-            }
-            Seg::ParamOp {
-                name,
-                op,
-                word,
-                quoted,
-            } => {
-                let v = param_op(ctx, name, op, word);
+            Seg::Param { quoted, .. }
+            | Seg::CmdSub { quoted, .. }
+            | Seg::Arith { quoted, .. }
+            | Seg::ParamOp { quoted, .. } => {
+                let v = seg_value(ctx, seg);
                 if *quoted {
                     f.push_str(&v, true);
                 } else {
@@ -233,13 +207,24 @@ pub fn expand_single(ctx: &mut dyn Context, w: &Word) -> String {
     for seg in segs {
         match seg {
             Seg::Lit { s, .. } => out.push_str(s),
-            Seg::Param { name, .. } => out.push_str(&param_value(ctx, name)),
-            Seg::CmdSub { src, .. } => out.push_str(&subst(ctx, src)),
-            Seg::ParamOp { name, op, word, .. } => out.push_str(&param_op(ctx, name, op, word)),
-            Seg::Arith { expr, .. } => out.push_str(&arith(ctx, expr)),
+            _ => out.push_str(&seg_value(ctx, seg)),
         }
     }
     out
+}
+
+/// The value of one segment, before splitting and globbing: a parameter,
+/// command substitution, arithmetic or `${name<op>word}` (`$@` here is
+/// its joined value; [`expand_fields`] makes quoted `$@` one field per
+/// argument itself).
+fn seg_value(ctx: &mut dyn Context, seg: &Seg) -> String {
+    match seg {
+        Seg::Lit { s, .. } => s.clone(),
+        Seg::Param { name, .. } => param_value(ctx, name),
+        Seg::CmdSub { src, .. } => subst(ctx, src),
+        Seg::Arith { expr, .. } => arith(ctx, expr),
+        Seg::ParamOp { name, op, word, .. } => param_op(ctx, name, op, word),
+    }
 }
 
 /// Does `name` match the pattern `pat` (characters with quoting flags)?

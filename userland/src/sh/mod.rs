@@ -49,8 +49,6 @@ pub struct Shell {
     pub jobs: jobs::Jobs,
     /// Set by `exit`: stop running commands and exit with this status.
     pub exit_requested: Option<i32>,
-    /// True in a forked child (a pipeline element, subshell, background job).
-    pub in_child: bool,
     /// The status of the last command substitution of the current command
     /// (the status of an assignment-only command).
     pub status_from_subst: Option<i32>,
@@ -88,7 +86,6 @@ impl Shell {
             shell_pgid: ulib::getpgid(0).unwrap_or(pid),
             jobs: jobs::Jobs::default(),
             exit_requested: None,
-            in_child: false,
             status_from_subst: None,
             expansion_failed: false,
         }
@@ -116,6 +113,14 @@ impl Shell {
             .filter(|(_, v)| v.exported)
             .map(|(k, v)| format!("{k}={}", v.value))
             .collect()
+    }
+
+    /// Run `src` as a whole program (`sh -c`, a script, a command
+    /// substitution): the status of the last command, or the one `exit`
+    /// asked for.
+    pub fn run_program(&mut self, src: &str) -> i32 {
+        let s = self.run_source(src);
+        self.exit_requested.unwrap_or(s)
     }
 
     /// Parse and run `src`; returns the status of the last command.
@@ -262,8 +267,7 @@ pub fn main(args: &[String]) -> i32 {
                     sh.name = a0.clone();
                 }
                 sh.positional = args.iter().skip(i + 3).cloned().collect();
-                let s = sh.run_source(cmd);
-                return sh.exit_requested.unwrap_or(s);
+                return sh.run_program(cmd);
             }
             "-i" => {
                 force_interactive = true;
@@ -288,8 +292,7 @@ pub fn main(args: &[String]) -> i32 {
                 };
                 sh.name = script.to_string();
                 sh.positional = args[i + 1..].to_vec();
-                let s = sh.run_source(&src);
-                return sh.exit_requested.unwrap_or(s);
+                return sh.run_program(&src);
             }
         }
     }
