@@ -178,3 +178,25 @@ fn perf_flamegraph_writes_an_svg_of_recorded_chains() {
     assert!(s.starts_with("<?xml") && s.contains("__alloc_pages"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `usk --strace`: every call in strace's format on stderr — decoded
+/// arguments where the call has a signature (open's mode only with
+/// O_CREAT), raw ones in hex for the rest, errors by name, exits.
+#[test]
+fn strace_prints_calls_in_strace_format() {
+    let (code, _, err) = usk(&[
+        "--strace",
+        "-c",
+        "cat /nonexist; echo x > /tmp/f; dd if=/dev/zero of=/dev/null bs=1 count=1 2>/dev/null",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for want in [
+        "openat(AT_FDCWD, \"/nonexist\", O_RDONLY|O_CLOEXEC) = -1 ENOENT (No such file or directory)",
+        "openat(AT_FDCWD, \"/tmp/f\", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3",
+        "clock_gettime(0x1, 0x",
+        "+++ exited with 1 +++",
+        "exit_group(0) = ?",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+    }
+}

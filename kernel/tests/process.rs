@@ -628,7 +628,24 @@ fn misc() -> Result<(), i32> {
         0
     });
     let (_, st) = rt::wait(pid, 0);
-    check(wifsignaled(st) && wtermsig(st) == SIGSEGV, 156)
+    check(wifsignaled(st) && wtermsig(st) == SIGSEGV, 156)?;
+    // wait4's rusage carries the reaped child's CPU time (ru_utime at 0,
+    // ru_stime at 16, timevals).
+    let pid = rt::fork(|| {
+        for _ in 0..20_000 {
+            rt::syscall(__NR_getpid, &[]);
+        }
+        0
+    });
+    let ru = rt::mmap(4096);
+    check(rt::syscall(__NR_wait4, &[pid as u64, 0, 0, ru]) == pid, 157)?;
+    let mut b = [0u8; 32];
+    rt::load(ru, &mut b);
+    let word = |i: usize| u64::from_ne_bytes(b[i * 8..i * 8 + 8].try_into().unwrap());
+    let (usec_u, usec_s) = (word(1), word(3));
+    check(usec_u < 1_000_000 && usec_s < 1_000_000, 158)?;
+    let total_us = (word(0) + word(2)) * 1_000_000 + usec_u + usec_s;
+    check(total_us > 0, 159)
 }
 
 macro_rules! scenario {

@@ -144,7 +144,7 @@ fn forget_original_parent(k: &crate::init::kernel::Kernel, tgid: Pid) {
 
 /// What one wait4 pass found.
 enum WaitResult {
-    Reaped(Pid, i32),
+    Reaped(Pid, i32, ChildTimes),
     Stopped(Pid, i32),
     Continued(Pid),
     NothingYet,
@@ -188,10 +188,11 @@ fn wait_pass(me: &Task, pid: i32, options: u32) -> WaitResult {
                 continue;
             }
             let status = cp.exit_code.load(Ordering::Acquire);
+            let times = ChildTimes::of(c);
             if options & WNOWAIT == 0 {
-                release_task(&k, c, cp, me);
+                release_task(&k, c, cp, me, times);
             }
-            return WaitResult::Reaped(c.pid, status);
+            return WaitResult::Reaped(c.pid, status, times);
         }
         let sigs = &cp.signal;
         let flags = sigs.flags.load(Ordering::Acquire);
@@ -226,23 +227,49 @@ fn wait_pass(me: &Task, pid: i32, options: u32) -> WaitResult {
     }
 }
 
-/// `release_task()`: the zombie is reaped; its times go to the parent.
-fn release_task(k: &crate::init::kernel::Kernel, c: &Arc<Task>, cp: &ProcessState, parent: &Task) {
-    cp.exit_state.store(EXIT_DEAD, Ordering::Release);
-    k.tasks.write().remove(&c.pid);
-    if let Some(pp) = parent.process() {
-        let u = c.stats.utime.load(Ordering::Relaxed);
-        let total = c.sum_exec_runtime();
-        pp.signal.cutime.fetch_add(u, Ordering::Relaxed);
-        pp.signal
-            .cstime
-            .fetch_add(total.saturating_sub(u), Ordering::Relaxed);
+/// The user and system CPU time of a reaped child: wait4's `struct
+/// rusage` (`ru_utime`, `ru_stime`) and what the parent's `cutime`/`cstime`
+/// gain.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChildTimes {
+    pub utime_ns: u64,
+    pub stime_ns: u64,
+}
+
+impl ChildTimes {
+    fn of(c: &Task) -> Self {
+        let utime_ns = c.stats.utime.load(Ordering::Relaxed);
+        ChildTimes {
+            utime_ns,
+            stime_ns: c.sum_exec_runtime().saturating_sub(utime_ns),
+        }
     }
 }
 
-/// `do_wait()` behind wait4/waitpid: `Ok((pid, status))`, `Ok((0, 0))` for
-/// WNOHANG with nothing to report.
-pub fn do_wait(pid: i32, options: u32) -> Result<(Pid, i32), Errno> {
+/// `release_task()`: the zombie is reaped; its times go to the parent.
+fn release_task(
+    k: &crate::init::kernel::Kernel,
+    c: &Arc<Task>,
+    cp: &ProcessState,
+    parent: &Task,
+    times: ChildTimes,
+) {
+    cp.exit_state.store(EXIT_DEAD, Ordering::Release);
+    k.tasks.write().remove(&c.pid);
+    if let Some(pp) = parent.process() {
+        pp.signal
+            .cutime
+            .fetch_add(times.utime_ns, Ordering::Relaxed);
+        pp.signal
+            .cstime
+            .fetch_add(times.stime_ns, Ordering::Relaxed);
+    }
+}
+
+/// `do_wait()` behind wait4/waitpid: `Ok((pid, status, times))` (times
+/// only for a reaped child, zero otherwise), `Ok((0, 0, _))` for WNOHANG
+/// with nothing to report.
+pub fn do_wait(pid: i32, options: u32) -> Result<(Pid, i32, ChildTimes), Errno> {
     let valid =
         WNOHANG | WUNTRACED | WCONTINUED | WEXITED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE;
     if options & !valid != 0 || pid == i32::MIN {
@@ -264,10 +291,13 @@ pub fn do_wait(pid: i32, options: u32) -> Result<(Pid, i32), Errno> {
     });
     loop {
         match wait_pass(&me, pid, options) {
-            WaitResult::Reaped(c, s) | WaitResult::Stopped(c, s) => return Ok((c, s)),
-            WaitResult::Continued(c) => return Ok((c, W_CONTINUED)),
+            WaitResult::Reaped(c, s, t) => return Ok((c, s, t)),
+            WaitResult::Stopped(c, s) => return Ok((c, s, ChildTimes::default())),
+            WaitResult::Continued(c) => return Ok((c, W_CONTINUED, ChildTimes::default())),
             WaitResult::NoChildren => return Err(ECHILD),
-            WaitResult::NothingYet if options & WNOHANG != 0 => return Ok((0, 0)),
+            WaitResult::NothingYet if options & WNOHANG != 0 => {
+                return Ok((0, 0, ChildTimes::default()))
+            }
             WaitResult::NothingYet => {}
         }
         crate::kernel::sched::wait::wait_event_interruptible(&p.signal.wait_chldexit, || {

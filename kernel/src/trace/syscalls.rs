@@ -336,6 +336,11 @@ fn index_of(nr: u64) -> Option<usize> {
     SYSCALLS.binary_search_by_key(&nr, |m| m.nr).ok()
 }
 
+/// The `SYSCALL_DEFINE` metadata of call `nr`, if the table has it.
+pub fn meta(nr: u64) -> Option<&'static SyscallMeta> {
+    index_of(nr).map(|i| &SYSCALLS[i])
+}
+
 /// `ftrace_syscall_enter()`, called before the handler.
 #[inline]
 pub fn trace_sys_enter(regs: &PtRegs) {

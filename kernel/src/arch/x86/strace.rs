@@ -13,6 +13,7 @@
 use std::cell::RefCell;
 use uapi::abi::PtRegs;
 use uapi::errno::Errno;
+use uapi::fcntl::{O_CREAT, O_TMPFILE};
 use uapi::unistd::*;
 
 /// How one argument is shown.
@@ -226,7 +227,8 @@ fn arg(kind: Arg, regs: &PtRegs, i: usize, ret: Option<i64>) -> String {
             _ => format!("{v:#x}"),
         },
         Arg::OpenFlags => open_flags(v),
-        Arg::Octal => format!("{v:#o}"),
+        // C's octal, as strace prints modes: 0644, 000
+        Arg::Octal => format!("0{v:02o}"),
         Arg::Signal => signal(v),
         Arg::SigHow => match v {
             0 => "SIG_BLOCK".into(),
@@ -243,10 +245,23 @@ fn name(nr: u64) -> String {
     syscall_name(nr).map_or_else(|| format!("syscall_{nr:#x}"), str::to_string)
 }
 
+/// `name(args…)`: decoded by the call's signature; a call without one
+/// shows as many raw arguments as its `SYSCALL_DEFINE` has (all six for
+/// an unknown number), in hex.
 fn render(regs: &PtRegs, ret: Option<i64>) -> String {
-    let sig = signature(regs.nr);
-    let args: Vec<String> = if sig.is_empty() && syscall_name(regs.nr).is_none() {
-        regs.args.iter().map(|a| format!("{a:#x}")).collect()
+    let mut sig = signature(regs.nr);
+    // open/openat show their mode only when it is used (O_CREAT, O_TMPFILE)
+    let flags = match regs.nr {
+        __NR_open => Some(regs.args[1] as u32),
+        __NR_openat => Some(regs.args[2] as u32),
+        _ => None,
+    };
+    if flags.is_some_and(|f| f & O_CREAT == 0 && f & O_TMPFILE != O_TMPFILE) {
+        sig = &sig[..sig.len() - 1];
+    }
+    let args: Vec<String> = if sig.is_empty() {
+        let n = crate::trace::syscalls::meta(regs.nr).map_or(regs.args.len(), |m| m.args.len());
+        regs.args[..n].iter().map(|a| format!("{a:#x}")).collect()
     } else {
         sig.iter()
             .enumerate()
@@ -256,23 +271,22 @@ fn render(regs: &PtRegs, ret: Option<i64>) -> String {
     format!("{}({})", name(regs.nr), args.join(", "))
 }
 
-/// The text of a call at entry (pointers it reads are still valid).
-pub fn format_entry(regs: &PtRegs) -> String {
+/// Record the text of a call at entry (pointers it reads are still
+/// valid); `exit`/`exit_group` are printed now, as they do not return.
+pub fn format_entry(regs: &PtRegs) {
     let s = render(regs, None);
     if matches!(regs.nr, __NR_exit | __NR_exit_group) {
         emit(&format!("{s} = ?"));
     }
-    PENDING.with(|p| *p.borrow_mut() = Some(s.clone()));
-    s
+    PENDING.with(|p| *p.borrow_mut() = Some(s));
 }
 
-/// Log a finished call.
-pub fn log(regs: &PtRegs, entry: String, ret: i64) {
-    PENDING.with(|p| p.borrow_mut().take());
-    let text = if signature(regs.nr).iter().any(|a| matches!(a, Arg::OutBuf)) {
-        render(regs, Some(ret))
-    } else {
-        entry
+/// Log a finished call (its entry text was recorded by `format_entry`).
+pub fn log(regs: &PtRegs, ret: i64) {
+    let entry = PENDING.with(|p| p.borrow_mut().take());
+    let text = match entry {
+        Some(e) if !signature(regs.nr).iter().any(|a| matches!(a, Arg::OutBuf)) => e,
+        _ => render(regs, Some(ret)),
     };
     let result = if (-4095..0).contains(&ret) {
         let e = Errno(-ret as i32);

@@ -32,13 +32,15 @@ pub fn do_syscall_64(regs: &mut PtRegs) -> i64 {
     });
     crate::trace::syscalls::trace_sys_enter(regs);
     let strace = crate::kernel().strace_enabled();
-    let entry = strace.then(|| super::strace::format_entry(regs));
+    if strace {
+        super::strace::format_entry(regs);
+    }
     let r = match dispatch(regs) {
         Ok(v) => v,
         Err(e) => -(e.0 as i64),
     };
-    if let Some(e) = entry {
-        super::strace::log(regs, e, r);
+    if strace {
+        super::strace::log(regs, r);
     }
     crate::trace::trace(&crate::trace::events::SYS_EXIT, |w| {
         w.i64(8, regs.nr as i64).i64(16, r);
@@ -254,14 +256,21 @@ fn sys_execve(a: [u64; 6]) -> Result<i64, Errno> {
 
 /// `wait4(pid, wstatus, options, rusage)`.
 fn sys_wait4(a: [u64; 6]) -> Result<i64, Errno> {
-    let (pid, status) = crate::kernel::exit::do_wait(fd(a[0]), a[2] as u32)?;
+    let (pid, status, times) = crate::kernel::exit::do_wait(fd(a[0]), a[2] as u32)?;
     if pid > 0 {
         let mm = mm()?;
         if a[1] != 0 {
             mm.copy_to_user(a[1], &status.to_ne_bytes())?;
         }
         if a[3] != 0 {
-            mm.copy_to_user(a[3], &[0u8; 144])?;
+            // struct rusage: ru_utime and ru_stime (timevals) lead; usk
+            // keeps none of the other fields, which stay 0
+            let mut ru = [0u8; 144];
+            for (off, ns) in [(0, times.utime_ns), (16, times.stime_ns)] {
+                ru[off..off + 8].copy_from_slice(&(ns / 1_000_000_000).to_ne_bytes());
+                ru[off + 8..off + 16].copy_from_slice(&(ns % 1_000_000_000 / 1000).to_ne_bytes());
+            }
+            mm.copy_to_user(a[3], &ru)?;
         }
     }
     Ok(pid as i64)
