@@ -133,7 +133,7 @@ pub fn kernel_clone(args: CloneArgs, regs: &PtRegs) -> Result<Pid, Errno> {
         signal,
         pending: Mutex::new(SigPending::default()),
         blocked: AtomicU64::new(pp.blocked()),
-        saved_sigmask: Mutex::new(None),
+        saved_sigmask: Default::default(),
         cred: Mutex::new(cred),
         exit_signal: if flags & CLONE_THREAD != 0 {
             0
@@ -239,7 +239,7 @@ pub(crate) fn init_process_state(me: &Arc<crate::kernel::sched::task::Task>) -> 
         signal: SignalStruct::new(me.tgid, me.tgid, init_rlimits()),
         pending: Mutex::new(SigPending::default()),
         blocked: AtomicU64::new(0),
-        saved_sigmask: Mutex::new(None),
+        saved_sigmask: Default::default(),
         cred: Mutex::new(Arc::new(Cred::root())),
         exit_signal: 0,
         clear_child_tid: AtomicU64::new(0),

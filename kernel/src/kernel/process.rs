@@ -86,6 +86,33 @@ pub fn init_rlimits() -> [Rlimit; RLIM_NLIMITS] {
     r
 }
 
+/// `current->saved_sigmask` with its `TIF_RESTORE_SIGMASK` flag: the mask
+/// `rt_sigsuspend` replaced, restored on the way back to user mode. Only
+/// the owning task saves and takes it, so the return path pays one
+/// relaxed load when nothing is saved.
+#[derive(Default, Debug)]
+pub struct SavedSigmask {
+    restore: AtomicBool,
+    mask: AtomicU64,
+}
+
+impl SavedSigmask {
+    /// `set_restore_sigmask()` with the mask to come back.
+    pub fn save(&self, mask: SigSet) {
+        self.mask.store(mask, Ordering::Relaxed);
+        self.restore.store(true, Ordering::Relaxed);
+    }
+
+    /// The saved mask, if any, clearing the flag.
+    pub fn take(&self) -> Option<SigSet> {
+        if !self.restore.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.restore.store(false, Ordering::Relaxed);
+        Some(self.mask.load(Ordering::Relaxed))
+    }
+}
+
 /// `struct sigpending`: the set of pending signals. Standard signals
 /// coalesce; real-time signals coalesce too (usk keeps no siginfo queue).
 #[derive(Default, Debug)]
@@ -227,7 +254,7 @@ pub struct ProcessState {
     /// `blocked`: the signal mask.
     pub blocked: AtomicU64,
     /// The mask `rt_sigsuspend` replaced, restored after delivery.
-    pub saved_sigmask: Mutex<Option<SigSet>>,
+    pub saved_sigmask: SavedSigmask,
     pub cred: Mutex<Arc<Cred>>,
     /// `exit_signal`: what the parent gets when this child dies (SIGCHLD for
     /// fork, 0 for threads).

@@ -444,7 +444,7 @@ pub fn do_sigpending() -> SigSet {
 pub fn do_sigsuspend(mask: SigSet) -> Result<i64, Errno> {
     let me = crate::current();
     let p = me.process().ok_or(EINVAL)?;
-    *p.saved_sigmask.lock() = Some(p.blocked());
+    p.saved_sigmask.save(p.blocked());
     p.blocked.store(mask & !KERNEL_ONLY_MASK, Ordering::Release);
     recalc_sigpending(&me);
     sleep_until_signal(&me)

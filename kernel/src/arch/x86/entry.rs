@@ -90,7 +90,7 @@ fn exit_to_user_mode(me: &Arc<Task>, p: &ProcessState, ret: Option<i64>) -> Opti
     let mut ret = ret;
     let mut handled = false;
     loop {
-        crate::kernel::irq::irq_point();
+        // cond_resched() is also the interrupt point
         crate::kernel::sched::core::cond_resched();
         if !me.signal_pending() {
             break;
@@ -116,7 +116,7 @@ fn exit_to_user_mode(me: &Arc<Task>, p: &ProcessState, ret: Option<i64>) -> Opti
     }
     // sigsuspend's mask comes back if no handler ran (a handler restores it).
     if !handled {
-        if let Some(saved) = p.saved_sigmask.lock().take() {
+        if let Some(saved) = p.saved_sigmask.take() {
             p.blocked.store(saved, Ordering::Release);
             crate::kernel::signal::recalc_sigpending(me);
         }
@@ -133,7 +133,7 @@ fn exit_to_user_mode(me: &Arc<Task>, p: &ProcessState, ret: Option<i64>) -> Opti
 /// `handle_signal()` + `rt_sigreturn`: run the user handler with the
 /// handler's mask, then restore the mask in force before.
 fn handle_signal(me: &Arc<Task>, p: &ProcessState, d: &crate::kernel::signal::Delivery) {
-    let restore = p.saved_sigmask.lock().take().unwrap_or(p.blocked());
+    let restore = p.saved_sigmask.take().unwrap_or(p.blocked());
     let mut mask = p.blocked() | d.action.sa_mask;
     if d.action.sa_flags & SA_NODEFER == 0 {
         mask |= sigmask(d.sig);
