@@ -296,6 +296,14 @@ impl FilesStruct {
         drop(old);
     }
 
+    /// `fdt->max_fds` as `/proc/<pid>/status` prints it (`FDSize`): the
+    /// table size, in steps of 64, that holds the highest open descriptor.
+    pub fn max_fds(&self) -> usize {
+        let t = self.file_lock.lock();
+        let highest = t.fds.iter().rposition(|s| matches!(s, Slot::File(_)));
+        highest.map_or(64, |fd| (fd + 64) / 64 * 64)
+    }
+
     /// Open descriptors and their files, ascending (`/proc/<pid>/fd`).
     pub fn open_fds(&self) -> Vec<(i32, Arc<File>)> {
         let t = self.file_lock.lock();

@@ -63,10 +63,6 @@ struct ProcView {
     blocked: u64,
     ignored: u64,
     caught: u64,
-    uid: u32,
-    gid: u32,
-    fdsize: usize,
-    mm_status: String,
 }
 
 fn proc_view(t: &Task) -> Option<ProcView> {
@@ -86,7 +82,6 @@ fn proc_view(t: &Task) -> Option<ProcView> {
         Some((pgrp, sess)) if sess == session && sess != 0 => ((5 << 8) | 1, pgrp),
         _ => (0, -1),
     };
-    let cred = p.cred();
     Some(ProcView {
         pgrp: p.signal.pgrp(),
         session,
@@ -102,14 +97,6 @@ fn proc_view(t: &Task) -> Option<ProcView> {
         blocked: p.blocked(),
         ignored,
         caught,
-        uid: cred.uid,
-        gid: cred.gid,
-        fdsize: p
-            .files()
-            .open_fds()
-            .last()
-            .map_or(64, |(fd, _)| ((*fd as usize + 64) / 64) * 64),
-        mm_status: mm.map(|m| m.proc_status()).unwrap_or_default(),
     })
 }
 
@@ -168,7 +155,8 @@ pub fn proc_pid_status(t: &Task) -> String {
     let pid = t.pid;
     let ppid = t.ppid.load(Ordering::Relaxed);
     let pv = proc_view(t);
-    let umask = t.process().map_or(0, |p| p.fs().umask());
+    let p = t.process();
+    let umask = p.map_or(0, |p| p.fs().umask());
     let mut s = String::new();
     let _ = writeln!(s, "Name:\t{}", t.comm());
     let _ = writeln!(s, "Umask:\t{umask:04o}");
@@ -178,18 +166,21 @@ pub fn proc_pid_status(t: &Task) -> String {
     let _ = writeln!(s, "Pid:\t{pid}");
     let _ = writeln!(s, "PPid:\t{ppid}");
     let _ = writeln!(s, "TracerPid:\t0");
-    let (uid, gid) = pv.as_ref().map_or((0, 0), |v| (v.uid, v.gid));
+    let (uid, gid) = p.map_or((0, 0), |p| {
+        let c = p.cred();
+        (c.uid, c.gid)
+    });
     let _ = writeln!(s, "Uid:\t{uid}\t{uid}\t{uid}\t{uid}");
     let _ = writeln!(s, "Gid:\t{gid}\t{gid}\t{gid}\t{gid}");
-    let _ = writeln!(s, "FDSize:\t{}", pv.as_ref().map_or(0, |v| v.fdsize));
+    let _ = writeln!(s, "FDSize:\t{}", p.map_or(0, |p| p.files().max_fds()));
     let _ = writeln!(s, "Groups:\t ");
     let _ = writeln!(s, "NStgid:\t{}", t.tgid);
     let _ = writeln!(s, "NSpid:\t{pid}");
     let _ = writeln!(s, "NSpgid:\t{}", pv.as_ref().map_or(0, |v| v.pgrp));
     let _ = writeln!(s, "NSsid:\t{}", pv.as_ref().map_or(0, |v| v.session));
     let _ = writeln!(s, "Kthread:\t{}", kthread as u8);
-    if let Some(v) = &pv {
-        s.push_str(&v.mm_status);
+    if let Some(mm) = p.and_then(|p| p.mm()) {
+        s.push_str(&mm.proc_status());
     }
     let _ = writeln!(s, "Threads:\t{}", pv.as_ref().map_or(1, |v| v.threads));
     let _ = writeln!(s, "SigQ:\t0/63448");
