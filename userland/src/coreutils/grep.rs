@@ -1,6 +1,8 @@
-//! `grep [-v] [-i] [-c] [-n] [-q] [-F] PATTERN [FILE...]`: print the lines
-//! that match a POSIX basic regular expression (`^`, `$`, `.`, `*`,
-//! bracket expressions, `\` escapes) or, with `-F`, a fixed string.
+//! `grep [-v] [-i] [-c] [-n] [-q] [-E|-G|-F] PATTERN [FILE...]`: print the
+//! lines that match a regular expression — basic (`-G`, the default: `^`,
+//! `$`, `.`, `*`, bracket expressions, `\` escapes, and GNU's `\+`, `\?`,
+//! `\|`) or extended (`-E`: `+`, `?`, `|`) — or, with `-F`, a fixed string.
+//! Groups and intervals are not supported and are refused with an error.
 //! Exit status as grep's: 0 if a line was selected, 1 if none, 2 on error.
 
 use super::{close_input, open_input, prog};
@@ -15,19 +17,83 @@ enum Atom {
     Class(Vec<(u8, u8)>, bool),
 }
 
+/// How often an atom may repeat: once, `*`, `+` or `?`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Rep {
+    One,
+    Star,
+    Plus,
+    Opt,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 struct Piece {
     atom: Atom,
-    star: bool,
+    rep: Rep,
 }
 
-struct Regex {
+/// One alternative of a pattern: its pieces and anchors.
+struct Branch {
     anchored: bool,
     pieces: Vec<Piece>,
     at_end: bool,
 }
 
-fn compile(p: &[u8]) -> Result<Regex, String> {
+/// A compiled pattern: a line matches if any branch does.
+struct Regex {
+    branches: Vec<Branch>,
+}
+
+/// Split `p` at its top-level alternation operators (`|` in an ERE, GNU's
+/// `\|` in a BRE), not inside bracket expressions.
+fn split_alternatives(p: &[u8], extended: bool) -> Vec<&[u8]> {
+    let (mut out, mut start, mut i) = (Vec::new(), 0, 0);
+    while i < p.len() {
+        match p[i] {
+            b'\\' if !extended && p.get(i + 1) == Some(&b'|') => {
+                out.push(&p[start..i]);
+                i += 2;
+                start = i;
+                continue;
+            }
+            b'\\' => i += 1,
+            b'|' if extended => {
+                out.push(&p[start..i]);
+                start = i + 1;
+            }
+            b'[' => {
+                // skip to the closing bracket (a leading `]` or `^]` is literal)
+                i += 1;
+                if p.get(i) == Some(&b'^') {
+                    i += 1;
+                }
+                if p.get(i) == Some(&b']') {
+                    i += 1;
+                }
+                while i < p.len() && p[i] != b']' {
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&p[start.min(p.len())..]);
+    out
+}
+
+/// Compile a basic (`extended` false: `\+`, `\?`, `\|` as GNU grep has
+/// them) or extended regular expression (`+`, `?`, `|`). Groups and
+/// intervals are refused with an error rather than misread.
+fn compile(p: &[u8], extended: bool) -> Result<Regex, String> {
+    let branches = split_alternatives(p, extended)
+        .into_iter()
+        .map(|b| compile_branch(b, extended))
+        .collect::<Result<_, _>>()?;
+    Ok(Regex { branches })
+}
+
+fn compile_branch(p: &[u8], extended: bool) -> Result<Branch, String> {
     let (anchored, mut p) = match p.first() {
         Some(b'^') => (true, &p[1..]),
         _ => (false, p),
@@ -39,13 +105,27 @@ fn compile(p: &[u8]) -> Result<Regex, String> {
     let mut pieces: Vec<Piece> = Vec::new();
     let mut i = 0;
     while i < p.len() {
+        // a repetition operator: `*`, and `+`/`?` (ERE) or `\+`/`\?` (BRE)
+        let rep = match (p[i], p.get(i + 1)) {
+            (b'*', _) => Some((Rep::Star, 1)),
+            (b'+', _) if extended => Some((Rep::Plus, 1)),
+            (b'?', _) if extended => Some((Rep::Opt, 1)),
+            (b'\\', Some(b'+')) if !extended => Some((Rep::Plus, 2)),
+            (b'\\', Some(b'?')) if !extended => Some((Rep::Opt, 2)),
+            _ => None,
+        };
+        if let (Some((rep, len)), Some(last)) = (rep, pieces.last_mut()) {
+            last.rep = rep;
+            i += len;
+            continue;
+        }
         let atom = match p[i] {
             b'.' => Atom::Any,
-            b'*' if pieces.is_empty() => Atom::Char(b'*'),
-            b'*' => {
-                pieces.last_mut().expect("checked").star = true;
-                i += 1;
-                continue;
+            b'(' | b')' | b'{' if extended => {
+                return Err("groups and intervals are not supported".into())
+            }
+            b'\\' if matches!(p.get(i + 1), Some(b'(' | b')' | b'{')) && !extended => {
+                return Err("groups and intervals are not supported".into())
             }
             b'\\' => {
                 i += 1;
@@ -77,10 +157,13 @@ fn compile(p: &[u8]) -> Result<Regex, String> {
             }
             c => Atom::Char(c),
         };
-        pieces.push(Piece { atom, star: false });
+        pieces.push(Piece {
+            atom,
+            rep: Rep::One,
+        });
         i += 1;
     }
-    Ok(Regex {
+    Ok(Branch {
         anchored,
         pieces,
         at_end,
@@ -106,22 +189,23 @@ fn match_here(pieces: &[Piece], s: &[u8], at_end: bool, icase: bool) -> bool {
     let Some((first, rest)) = pieces.split_first() else {
         return !at_end || s.is_empty();
     };
-    if first.star {
-        let mut n = 0;
-        while n < s.len() && atom_matches(&first.atom, s[n], icase) {
-            n += 1;
-        }
-        (0..=n)
+    let (min, max) = match first.rep {
+        Rep::One => (1, 1),
+        Rep::Star => (0, usize::MAX),
+        Rep::Plus => (1, usize::MAX),
+        Rep::Opt => (0, 1),
+    };
+    let mut n = 0;
+    while n < max && n < s.len() && atom_matches(&first.atom, s[n], icase) {
+        n += 1;
+    }
+    n >= min
+        && (min..=n)
             .rev()
             .any(|k| match_here(rest, &s[k..], at_end, icase))
-    } else {
-        !s.is_empty()
-            && atom_matches(&first.atom, s[0], icase)
-            && match_here(rest, &s[1..], at_end, icase)
-    }
 }
 
-impl Regex {
+impl Branch {
     fn is_match(&self, line: &[u8], icase: bool) -> bool {
         if self.anchored {
             return match_here(&self.pieces, line, self.at_end, icase);
@@ -130,10 +214,17 @@ impl Regex {
     }
 }
 
+impl Regex {
+    fn is_match(&self, line: &[u8], icase: bool) -> bool {
+        self.branches.iter().any(|b| b.is_match(line, icase))
+    }
+}
+
 pub fn main(args: &[String]) -> i32 {
     let p = prog(args, "grep");
     let (mut invert, mut icase, mut count, mut number, mut quiet, mut fixed) =
         (false, false, false, false, false, false);
+    let mut extended = false;
     let mut operands = Vec::new();
     for a in &args[1..] {
         if a.len() > 1 && a.starts_with('-') && operands.is_empty() {
@@ -145,7 +236,8 @@ pub fn main(args: &[String]) -> i32 {
                     'n' => number = true,
                     'q' => quiet = true,
                     'F' => fixed = true,
-                    'E' | 'G' => {}
+                    'E' => extended = true,
+                    'G' => extended = false,
                     _ => {
                         ueprintln!("{p}: invalid option -- '{c}'");
                         ueprintln!("Usage: grep [OPTION]... PATTERNS [FILE]...");
@@ -165,7 +257,7 @@ pub fn main(args: &[String]) -> i32 {
     let re = if fixed {
         None
     } else {
-        match compile(pattern.as_bytes()) {
+        match compile(pattern.as_bytes(), extended) {
             Ok(r) => Some(r),
             Err(e) => {
                 ueprintln!("{p}: {e}");
@@ -256,7 +348,15 @@ mod tests {
     use super::*;
 
     fn m(p: &str, s: &str) -> bool {
-        compile(p.as_bytes()).unwrap().is_match(s.as_bytes(), false)
+        compile(p.as_bytes(), false)
+            .unwrap()
+            .is_match(s.as_bytes(), false)
+    }
+
+    fn e(p: &str, s: &str) -> bool {
+        compile(p.as_bytes(), true)
+            .unwrap()
+            .is_match(s.as_bytes(), false)
     }
 
     #[test]
@@ -268,6 +368,21 @@ mod tests {
         assert!(m("[^a-z]", "abC") && !m("^[^a-z]*$", "abc"));
         assert!(m("\\.", "a.b") && !m("\\.", "ab"));
         assert!(m("", "anything") && m("x*", ""));
-        assert!(compile(b"[abc").is_err());
+        assert!(compile(b"[abc", false).is_err());
+        // GNU extensions in a BRE; the ERE characters are literal there
+        assert!(m("^ab\\+c$", "abbc") && !m("^ab\\+c$", "ac"));
+        assert!(m("colou\\?r", "color") && m("a\\|x", "xyz"));
+        assert!(m("a|b", "a|b") && !m("a|b", "a"));
+    }
+
+    #[test]
+    fn extended_regular_expressions() {
+        assert!(e("FDSize|Uid", "Uid:\t0") && e("FDSize|Uid", "FDSize:\t64"));
+        assert!(!e("FDSize|Uid", "Gid:\t0"));
+        assert!(e("^ab+c$", "abbc") && !e("^ab+c$", "ac"));
+        assert!(e("^colou?r$", "color") && e("^colou?r$", "colour"));
+        assert!(e("^a$|^b$", "b") && !e("^a$|^b$", "ab"));
+        assert!(e("[|]", "|") && !e("[|]", "x"));
+        assert!(compile(b"(ab)", true).is_err() && compile(b"\\(ab\\)", false).is_err());
     }
 }
