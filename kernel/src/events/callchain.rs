@@ -3,9 +3,10 @@
 //!
 //! A chain is Linux's: `PERF_CONTEXT_KERNEL`, the kernel return addresses
 //! innermost first, then `PERF_CONTEXT_USER` and the user ones. usk's user
-//! code runs on the task's host thread, so one host unwind
-//! (`backtrace::trace`, return addresses and function starts only — no
-//! symbolisation on the hot path) sees both: frames up to a kernel entry
+//! code runs on the task's host thread, so one walk of the host stack
+//! (`stack_trace_save`'s frame pointers, return addresses mapped to their
+//! function starts through the kallsyms table — no symbolisation on the
+//! hot path) sees both: frames up to a kernel entry
 //! (`entry_syscall_64` behind `KERNEL_ENTRY.syscall`, or the MMU's
 //! `user_load`/`user_store`, where a user access page-faults) are kernel
 //! frames, the frames from there out to the user runtime's entry
@@ -63,6 +64,7 @@ fn is_machinery(ip: usize, start: usize) -> bool {
     let bare = name.rsplit("::").next().unwrap_or(&name);
     let m = name.starts_with("backtrace::")
         || name.starts_with("kernel::events::")
+        || name.starts_with("kernel::lib::stacktrace::")
         || name.starts_with("<kernel::events::")
         || name.starts_with("kernel::trace::emit")
         || name.starts_with("kernel::trace::trace_slow")
@@ -73,7 +75,11 @@ fn is_machinery(ip: usize, start: usize) -> bool {
         || name.starts_with("{closure")
         || matches!(
             bare,
-            "trace" | "perf_callchain" | "perf_tp_event" | "perf_swevent_event"
+            "trace"
+                | "perf_callchain"
+                | "perf_tp_event"
+                | "perf_swevent_event"
+                | "stack_trace_save"
         )
         || bare.starts_with("perf_sw");
     machinery_cache().write().insert(start, m);
@@ -88,11 +94,19 @@ pub fn perf_callchain(kernel: bool, user: bool, max: usize) -> Vec<u64> {
     let ke = &crate::arch::x86::entry::KERNEL_ENTRY;
     let entries = [ke.syscall as usize, ke.load as usize, ke.store as usize];
     let user_enter = uapi::abi::user_entry().map(|u| u.enter as usize);
-    let mut frames: Vec<(usize, usize)> = Vec::with_capacity(48);
-    backtrace::trace(|f| {
-        frames.push((f.ip() as usize, f.symbol_address() as usize));
-        frames.len() < PERF_MAX_STACK_DEPTH + CAPTURE_WINDOW
-    });
+    // Return addresses by the frame-pointer walk (a few ns, where the
+    // DWARF unwinder takes microseconds); each one's function start comes
+    // from the symbol table, looked up at the call instruction (`ip - 1`,
+    // the return address of a call ending a function lies past it).
+    let mut ips = [0usize; PERF_MAX_STACK_DEPTH + CAPTURE_WINDOW];
+    let n = crate::lib::stacktrace::stack_trace_save(&mut ips);
+    let frames: Vec<(usize, usize)> = ips[..n]
+        .iter()
+        .map(|&ip| {
+            let start = crate::kernel::kallsyms::lookup(ip.wrapping_sub(1)).map_or(0, |k| k.addr);
+            (ip, start)
+        })
+        .collect();
     // The leading run of capture frames (unwinder, probe, emit path).
     let skip = frames
         .iter()
