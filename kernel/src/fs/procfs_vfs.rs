@@ -74,43 +74,55 @@ struct ProcNode {
     path: String,
 }
 
-fn with_tree<R>(t: Tree, f: impl FnOnce(&ProcFs) -> R) -> R {
+/// What a tree shown through this filesystem provides: procfs-style
+/// trees (/proc, debugfs, tracefs) and the cgroup hierarchy alike.
+trait TreeOps {
+    fn stat(&self, path: &str) -> Result<super::proc::ProcStat, Errno>;
+    fn readdir(&self, path: &str) -> Result<Vec<String>, Errno>;
+    fn read(&self, path: &str) -> Result<String, Errno>;
+    fn write(&self, path: &str, data: &str) -> Result<(), Errno>;
+}
+
+impl TreeOps for ProcFs {
+    fn stat(&self, path: &str) -> Result<super::proc::ProcStat, Errno> {
+        ProcFs::stat(self, path)
+    }
+    fn readdir(&self, path: &str) -> Result<Vec<String>, Errno> {
+        ProcFs::readdir(self, path)
+    }
+    fn read(&self, path: &str) -> Result<String, Errno> {
+        ProcFs::read(self, path)
+    }
+    fn write(&self, path: &str, data: &str) -> Result<(), Errno> {
+        ProcFs::write(self, path, data)
+    }
+}
+
+impl TreeOps for crate::kernel::cgroup::Cgroups {
+    fn stat(&self, path: &str) -> Result<super::proc::ProcStat, Errno> {
+        let (is_dir, mode) = crate::kernel::cgroup::Cgroups::stat(self, path)?;
+        Ok(super::proc::ProcStat { is_dir, mode })
+    }
+    fn readdir(&self, path: &str) -> Result<Vec<String>, Errno> {
+        crate::kernel::cgroup::Cgroups::readdir(self, path)
+    }
+    fn read(&self, path: &str) -> Result<String, Errno> {
+        self.read_file(path)
+    }
+    fn write(&self, path: &str, data: &str) -> Result<(), Errno> {
+        self.write_file(path, data)
+    }
+}
+
+/// Run `f` on the tree a superblock shows.
+fn with_tree<R>(t: Tree, f: impl FnOnce(&dyn TreeOps) -> R) -> R {
     let k = kernel();
     match t {
-        Tree::Proc | Tree::Cgroup => f(&k.procfs),
+        Tree::Proc => f(&k.procfs),
         Tree::Debug => f(&k.debugfs),
         Tree::Trace => f(&k.tracefs),
+        Tree::Cgroup => f(&k.cgroups),
     }
-}
-
-/// What `path` is in tree `t`.
-fn tree_stat(t: Tree, path: &str) -> Result<super::proc::ProcStat, Errno> {
-    if t == Tree::Cgroup {
-        let (is_dir, mode) = kernel().cgroups.stat(path)?;
-        return Ok(super::proc::ProcStat { is_dir, mode });
-    }
-    with_tree(t, |tr| tr.stat(path))
-}
-
-fn tree_readdir(t: Tree, path: &str) -> Result<Vec<String>, Errno> {
-    if t == Tree::Cgroup {
-        return kernel().cgroups.readdir(path);
-    }
-    with_tree(t, |tr| tr.readdir(path))
-}
-
-fn tree_read(t: Tree, path: &str) -> Result<String, Errno> {
-    if t == Tree::Cgroup {
-        return kernel().cgroups.read_file(path);
-    }
-    with_tree(t, |tr| tr.read(path))
-}
-
-fn tree_write(t: Tree, path: &str, data: &str) -> Result<(), Errno> {
-    if t == Tree::Cgroup {
-        return kernel().cgroups.write_file(path, data);
-    }
-    with_tree(t, |tr| tr.write(path, data))
 }
 
 static CGROUP_DIR_IOPS: InodeOperations = InodeOperations {
@@ -259,7 +271,7 @@ fn child_path(parent: &str, name: &str) -> String {
 fn proc_lookup(dir: &Arc<Inode>, dentry: &Arc<Dentry>) -> Result<(), Errno> {
     let n = node(dir)?;
     let path = child_path(&n.path, &dentry.d_name);
-    match tree_stat(n.tree, &path) {
+    match with_tree(n.tree, |t| t.stat(&path)) {
         Ok(st) => {
             dentry.instantiate(make_inode(&dir.i_sb, n.tree, path, st.is_dir, st.mode));
             Ok(())
@@ -275,10 +287,10 @@ fn proc_readdir(file: &File, ctx: &mut DirContext<'_>) -> Result<(), Errno> {
         return Ok(());
     }
     let n = node(&file.f_inode)?;
-    let names = tree_readdir(n.tree, &n.path)?;
+    let names = with_tree(n.tree, |t| t.readdir(&n.path))?;
     for name in names.iter().skip((ctx.pos - 2).max(0) as usize) {
         let path = child_path(&n.path, name);
-        let d_type = match tree_stat(n.tree, &path) {
+        let d_type = match with_tree(n.tree, |t| t.stat(&path)) {
             Ok(st) if st.is_dir => DT_DIR,
             Ok(_) => DT_REG,
             Err(_) => DT_UNKNOWN,
@@ -311,7 +323,7 @@ fn proc_read_iter(iocb: &mut Kiocb<'_>, to: &mut IovIter<'_>) -> Result<usize, E
     let text = match cached {
         Some(t) => t,
         None => {
-            let t = Arc::new(tree_read(n.tree, &n.path)?.into_bytes());
+            let t = Arc::new(with_tree(n.tree, |t| t.read(&n.path))?.into_bytes());
             *st.text.lock() = Some(Arc::clone(&t));
             t
         }
@@ -334,7 +346,7 @@ fn proc_write_iter(iocb: &mut Kiocb<'_>, from: &mut IovIter<'_>) -> Result<usize
     let mut buf = vec![0u8; from.count().min(1 << 16)];
     let c = from.copy_from_iter(&mut buf);
     let s = std::str::from_utf8(&buf[..c]).map_err(|_| EINVAL)?;
-    tree_write(n.tree, &n.path, s)?;
+    with_tree(n.tree, |t| t.write(&n.path, s))?;
     iocb.ki_pos += c as i64;
     Ok(c)
 }

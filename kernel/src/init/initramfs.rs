@@ -3,8 +3,9 @@
 //! at boot rather than a cpio archive; directories along each path are
 //! created (mode 0755) as the cpio unpacker would.
 
-use crate::fs::namei::{kern_path, vfs_mkdir_at};
+use crate::fs::namei::vfs_mkdir_at;
 use crate::init::kernel::Kernel;
+use std::sync::Arc;
 use uapi::errno::{Errno, EEXIST};
 use uapi::fcntl::{O_CREAT, O_TRUNC, O_WRONLY};
 
@@ -23,26 +24,30 @@ fn mkdir_parents(fs: &crate::fs::FsStruct, path: &str) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Create `path` (and its parent directories) holding `data`.
+fn write_file(
+    fs: &crate::fs::FsStruct,
+    path: &str,
+    data: &[u8],
+) -> Result<Arc<crate::fs::File>, Errno> {
+    mkdir_parents(fs, path)?;
+    let f = crate::fs::namei::do_filp_open(fs, None, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)?;
+    crate::fs::read_write::kernel_write(&f, data)?;
+    Ok(f)
+}
+
 /// Unpack `files` into the root filesystem, then the kernel's modules.
 pub fn populate_rootfs(k: &Kernel, files: &[(String, u32, Vec<u8>)]) -> Result<(), Errno> {
     let fs = k.vfs.init_fs().ok_or(uapi::errno::ENOENT)?;
     for (path, mode, data) in files {
-        mkdir_parents(&fs, path)?;
-        let f =
-            crate::fs::namei::do_filp_open(&fs, None, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)?;
-        crate::fs::read_write::kernel_write(&f, data)?;
-        kern_path(path)?
+        write_file(&fs, path, data)?
             .inode()
-            .ok_or(uapi::errno::ENOENT)?
             .set_mode_perm(*mode & 0o7777);
     }
     // The modules built into this kernel, as files insmod can load.
     for info in crate::kernel::module::MODULE_IMAGES {
         let path = format!("{}/{}.ko", crate::kernel::module::modules_dir(), info.name);
-        mkdir_parents(&fs, &path)?;
-        let f =
-            crate::fs::namei::do_filp_open(&fs, None, &path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)?;
-        crate::fs::read_write::kernel_write(&f, &crate::kernel::module::module_file_image(info))?;
+        write_file(&fs, &path, &crate::kernel::module::module_file_image(info))?;
     }
     if !files.is_empty() {
         crate::pr_info!("Unpacking initramfs... {} files", files.len());

@@ -59,13 +59,18 @@ impl ResCounter {
             self.failcnt.fetch_add(1, Ordering::Relaxed);
             return Err(ENOMEM);
         }
+        self.add_usage(val);
+        Ok(())
+    }
+
+    /// Add `val` to the usage and keep `max_usage` (exact only when the
+    /// cheap read says a new maximum may have been reached).
+    fn add_usage(&self, val: i64) {
         self.usage.add(val);
-        let approx = self.usage.read();
-        if approx > self.max_usage.load(Ordering::Relaxed) {
+        if self.usage.read() > self.max_usage.load(Ordering::Relaxed) {
             self.max_usage
                 .fetch_max(self.usage.sum(), Ordering::Relaxed);
         }
-        Ok(())
     }
 
     /// `res_counter_charge()`: charge this counter and its ancestors.
@@ -84,11 +89,7 @@ impl ResCounter {
     /// that is already in use (a fork's shared pages, the resident set of
     /// a task moving into the group).
     pub fn charge_force(&self, val: i64) {
-        self.usage.add(val);
-        if self.usage.read() > self.max_usage.load(Ordering::Relaxed) {
-            self.max_usage
-                .fetch_max(self.usage.sum(), Ordering::Relaxed);
-        }
+        self.add_usage(val);
         if let Some(p) = &self.parent {
             p.charge_force(val);
         }
