@@ -21,7 +21,7 @@
 //! kernel bumps those counters next to the tracepoints (`prep_new_page` /
 //! `__alloc_pages`, `free_pages_prepare`); a test checks it.
 
-use kernel::init::kernel::{BootConfig, ExitReason};
+use kernel::init::kernel::ExitReason;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
@@ -363,18 +363,11 @@ pub fn traced_cmdline(extra_events: &[&str], extra: &str) -> String {
 }
 
 pub fn main(a: PageallocArgs) -> ExitCode {
-    userland::install();
-    let line = a.cmd.join(" ");
-    let cfg = BootConfig {
-        cpus: a.machine.cpus,
-        mem_bytes: a.machine.mem,
+    let machine = crate::MachineArgs {
         cmdline: traced_cmdline(&[], &a.machine.cmdline),
-        tty_console: hw::ConsoleBackend::Host,
-        initramfs: userland::initramfs(),
-        init_argv: Some(vec!["/sbin/init".into(), "-c".into(), line]),
-        strace: a.machine.strace,
-        ..Default::default()
+        ..a.machine
     };
+    let cfg = crate::user_config(machine, vec!["-c".into(), a.cmd.join(" ")], Vec::new());
     let out = match kernel::init::boot(cfg) {
         Ok(o) => o,
         Err(e) => {
@@ -401,6 +394,7 @@ pub fn main(a: PageallocArgs) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kernel::init::kernel::BootConfig;
 
     const SAMPLE: &str = "# tracer: nop
 #

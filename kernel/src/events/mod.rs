@@ -53,6 +53,17 @@ pub enum EventType {
     Tracepoint(&'static TraceEvent),
 }
 
+impl EventType {
+    /// Can it sample? Only probe-backed events: sampling a clock needs a
+    /// timer, and page faults have no probe here.
+    fn can_sample(&self) -> bool {
+        !matches!(
+            self,
+            EventType::Software(SwEvent::TaskClock | SwEvent::CpuClock | SwEvent::PageFaults)
+        )
+    }
+}
+
 /// What a counter watches: a task tree, or CPUs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -260,6 +271,9 @@ impl PerfEvent {
             Scope::Task(p) if k.find_task(p).is_none() => return Err(uapi::errno::ESRCH),
             _ => {}
         }
+        if sample.is_some_and(|cfg| !ty.can_sample() || cfg.period == 0) {
+            return Err(EINVAL);
+        }
         let ev = Arc::new(PerfEvent {
             ty,
             scope,
@@ -276,9 +290,6 @@ impl PerfEvent {
             sampler: OnceLock::new(),
         });
         if let Some(cfg) = sample {
-            if ev.is_clock() || cfg.period == 0 {
-                return Err(EINVAL);
-            }
             let _ = ev.sampler.set(Sampler {
                 cfg,
                 buf: Mutex::new(SampleBuffer {
