@@ -18,7 +18,7 @@ use crate::kernel::process::*;
 use crate::kernel::sched::completion::Completion;
 use crate::kernel::sched::task::{Pid, TASK_NEW};
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use uapi::abi::PtRegs;
 use uapi::errno::*;
@@ -126,15 +126,7 @@ pub fn kernel_clone(args: CloneArgs, regs: &PtRegs) -> Result<Pid, Errno> {
     }
     let vfork = (flags & CLONE_VFORK != 0).then(|| Arc::new(Completion::new()));
     let state = ProcessState {
-        mm: Mutex::new(mm.clone()),
-        files: Mutex::new(files),
-        fs: Mutex::new(fs),
-        sighand: Mutex::new(sighand),
-        signal,
-        pending: Mutex::new(SigPending::default()),
         blocked: AtomicU64::new(pp.blocked()),
-        saved_sigmask: Default::default(),
-        cred: Mutex::new(cred),
         exit_signal: if flags & CLONE_THREAD != 0 {
             0
         } else {
@@ -146,11 +138,9 @@ pub fn kernel_clone(args: CloneArgs, regs: &PtRegs) -> Result<Pid, Errno> {
             0
         }),
         regs: Mutex::new(child_regs),
-        exit_state: AtomicU32::new(0),
-        exit_code: AtomicI32::new(0),
         vfork_done: Mutex::new(vfork.clone()),
-        in_user: AtomicBool::new(false),
         arg_range: Mutex::new(*pp.arg_range.lock()),
+        ..ProcessState::new(mm.clone(), files, fs, sighand, signal, cred)
     };
     let _ = child.process.set(Box::new(state));
     if flags & CLONE_PARENT_SETTID != 0 {
@@ -231,25 +221,14 @@ pub(crate) fn init_process_state(me: &Arc<crate::kernel::sched::task::Task>) -> 
     if let Some(tty) = k.tty.console.get() {
         tty.set_controlling(me.tgid, me.tgid);
     }
-    let state = ProcessState {
-        mm: Mutex::new(None),
-        files: Mutex::new(files),
-        fs: Mutex::new(fs),
-        sighand: Mutex::new(SigHand::new()),
-        signal: SignalStruct::new(me.tgid, me.tgid, init_rlimits()),
-        pending: Mutex::new(SigPending::default()),
-        blocked: AtomicU64::new(0),
-        saved_sigmask: Default::default(),
-        cred: Mutex::new(Arc::new(Cred::root())),
-        exit_signal: 0,
-        clear_child_tid: AtomicU64::new(0),
-        regs: Mutex::new(PtRegs::default()),
-        exit_state: AtomicU32::new(0),
-        exit_code: AtomicI32::new(0),
-        vfork_done: Mutex::new(None),
-        in_user: AtomicBool::new(false),
-        arg_range: Mutex::new((0, 0)),
-    };
+    let state = ProcessState::new(
+        None,
+        files,
+        fs,
+        SigHand::new(),
+        SignalStruct::new(me.tgid, me.tgid, init_rlimits()),
+        Arc::new(Cred::root()),
+    );
     me.process.set(Box::new(state)).map_err(|_| EBUSY)
 }
 

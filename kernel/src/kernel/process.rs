@@ -277,6 +277,39 @@ pub struct ProcessState {
 }
 
 impl ProcessState {
+    /// A process over the given resources with everything else in its
+    /// initial state: nothing pending or blocked, not exited, no vfork
+    /// parent, user registers zero, exit signal 0. Callers override what
+    /// differs with struct-update syntax.
+    pub fn new(
+        mm: Option<Arc<MmStruct>>,
+        files: Arc<FilesStruct>,
+        fs: Arc<FsStruct>,
+        sighand: Arc<SigHand>,
+        signal: Arc<SignalStruct>,
+        cred: Arc<Cred>,
+    ) -> Self {
+        ProcessState {
+            mm: Mutex::new(mm),
+            files: Mutex::new(files),
+            fs: Mutex::new(fs),
+            sighand: Mutex::new(sighand),
+            signal,
+            pending: Mutex::new(SigPending::default()),
+            blocked: AtomicU64::new(0),
+            saved_sigmask: Default::default(),
+            cred: Mutex::new(cred),
+            exit_signal: 0,
+            clear_child_tid: AtomicU64::new(0),
+            regs: Mutex::new(PtRegs::default()),
+            exit_state: AtomicU32::new(0),
+            exit_code: AtomicI32::new(0),
+            vfork_done: Mutex::new(None),
+            in_user: AtomicBool::new(false),
+            arg_range: Mutex::new((0, 0)),
+        }
+    }
+
     pub fn mm(&self) -> Option<Arc<MmStruct>> {
         self.mm.lock().clone()
     }
