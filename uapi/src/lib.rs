@@ -5,6 +5,7 @@ pub mod abi;
 pub mod errno;
 pub mod fcntl;
 pub mod mman;
+pub mod perf_event;
 pub mod poll;
 pub mod sched;
 pub mod signal;

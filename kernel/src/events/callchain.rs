@@ -27,13 +27,8 @@
 use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::sync::OnceLock;
+use uapi::perf_event::*;
 
-/// `PERF_CONTEXT_KERNEL`.
-pub const PERF_CONTEXT_KERNEL: u64 = -128i64 as u64;
-/// `PERF_CONTEXT_USER`.
-pub const PERF_CONTEXT_USER: u64 = -512i64 as u64;
-/// `PERF_CONTEXT_MAX`: chain entries at or above it are context markers.
-pub const PERF_CONTEXT_MAX: u64 = -4095i64 as u64;
 /// `sysctl_perf_event_max_stack`.
 pub const PERF_MAX_STACK_DEPTH: usize = 127;
 

@@ -39,59 +39,13 @@ use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use uapi::errno::*;
+use uapi::perf_event::*;
 
-// attr.type
-pub const PERF_TYPE_HARDWARE: u32 = 0;
-pub const PERF_TYPE_SOFTWARE: u32 = 1;
-pub const PERF_TYPE_TRACEPOINT: u32 = 2;
-
-// PERF_COUNT_SW_*
-pub const PERF_COUNT_SW_CPU_CLOCK: u64 = 0;
-pub const PERF_COUNT_SW_TASK_CLOCK: u64 = 1;
-pub const PERF_COUNT_SW_PAGE_FAULTS: u64 = 2;
-pub const PERF_COUNT_SW_CONTEXT_SWITCHES: u64 = 3;
-pub const PERF_COUNT_SW_CPU_MIGRATIONS: u64 = 4;
-
-// attr sizes
-pub const PERF_ATTR_SIZE_VER0: u32 = 64;
-pub const PERF_ATTR_SIZE_VER8: u32 = 136;
-
-// attr flag bits (the bitfield at offset 40)
-pub const ATTR_DISABLED: u64 = 1 << 0;
-pub const ATTR_INHERIT: u64 = 1 << 1;
-pub const ATTR_EXCLUDE_USER: u64 = 1 << 4;
-pub const ATTR_EXCLUDE_KERNEL: u64 = 1 << 5;
-pub const ATTR_COMM: u64 = 1 << 9;
-pub const ATTR_FREQ: u64 = 1 << 10;
-pub const ATTR_ENABLE_ON_EXEC: u64 = 1 << 12;
-pub const ATTR_EXCLUDE_CALLCHAIN_KERNEL: u64 = 1 << 21;
-pub const ATTR_EXCLUDE_CALLCHAIN_USER: u64 = 1 << 22;
 /// Bits Linux defines (up to `sigtrap`/`inherit_thread`/`remove_on_exec`);
 /// the rest is `__reserved_1` and must be zero.
 const ATTR_KNOWN: u64 = (1 << 38) - 1;
-
-// perf_event_open flags
-pub const PERF_FLAG_FD_NO_GROUP: u64 = 1 << 0;
-pub const PERF_FLAG_FD_OUTPUT: u64 = 1 << 1;
-pub const PERF_FLAG_PID_CGROUP: u64 = 1 << 2;
-pub const PERF_FLAG_FD_CLOEXEC: u64 = 1 << 3;
-
-// read_format
-pub const PERF_FORMAT_TOTAL_TIME_ENABLED: u64 = 1 << 0;
-pub const PERF_FORMAT_TOTAL_TIME_RUNNING: u64 = 1 << 1;
-pub const PERF_FORMAT_ID: u64 = 1 << 2;
-pub const PERF_FORMAT_GROUP: u64 = 1 << 3;
-pub const PERF_FORMAT_LOST: u64 = 1 << 4;
 const READ_FORMAT_SUPPORTED: u64 =
     PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING | PERF_FORMAT_ID;
-
-// ioctls: _IO('$', n)
-pub const PERF_EVENT_IOC_ENABLE: u32 = 0x2400;
-pub const PERF_EVENT_IOC_DISABLE: u32 = 0x2401;
-pub const PERF_EVENT_IOC_REFRESH: u32 = 0x2402;
-pub const PERF_EVENT_IOC_RESET: u32 = 0x2403;
-/// `PERF_IOC_FLAG_GROUP`.
-pub const PERF_IOC_FLAG_GROUP: u64 = 1;
 
 /// The fields of `struct perf_event_attr` usk looks at.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

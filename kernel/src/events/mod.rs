@@ -36,6 +36,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::sync::OnceLock;
 use uapi::errno::{Errno, EINVAL, ENOENT, ENOSPC};
+pub use uapi::perf_event::*;
 
 /// `PERF_COUNT_SW_*`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,18 +87,6 @@ pub struct PerfEvent {
     sampler: OnceLock<Sampler>,
 }
 
-// PERF_SAMPLE_* bits of `sample_type` (include/uapi/linux/perf_event.h).
-pub const PERF_SAMPLE_IP: u64 = 1 << 0;
-pub const PERF_SAMPLE_TID: u64 = 1 << 1;
-pub const PERF_SAMPLE_TIME: u64 = 1 << 2;
-pub const PERF_SAMPLE_ADDR: u64 = 1 << 3;
-pub const PERF_SAMPLE_READ: u64 = 1 << 4;
-pub const PERF_SAMPLE_CALLCHAIN: u64 = 1 << 5;
-pub const PERF_SAMPLE_ID: u64 = 1 << 6;
-pub const PERF_SAMPLE_CPU: u64 = 1 << 7;
-pub const PERF_SAMPLE_PERIOD: u64 = 1 << 8;
-pub const PERF_SAMPLE_STREAM_ID: u64 = 1 << 9;
-pub const PERF_SAMPLE_RAW: u64 = 1 << 10;
 /// The sample fields usk records.
 pub const SAMPLE_SUPPORTED: u64 = PERF_SAMPLE_IP
     | PERF_SAMPLE_TID
@@ -107,12 +96,6 @@ pub const SAMPLE_SUPPORTED: u64 = PERF_SAMPLE_IP
     | PERF_SAMPLE_PERIOD
     | PERF_SAMPLE_RAW;
 
-/// `PERF_RECORD_LOST`, `PERF_RECORD_COMM`, `PERF_RECORD_SAMPLE`.
-pub const PERF_RECORD_LOST: u32 = 2;
-pub const PERF_RECORD_COMM: u32 = 3;
-pub const PERF_RECORD_SAMPLE: u32 = 9;
-/// `PERF_RECORD_MISC_KERNEL`.
-pub const PERF_RECORD_MISC_KERNEL: u16 = 1;
 /// `struct perf_event_header`: type, misc, size.
 pub const HEADER_SIZE: usize = 8;
 /// A sampling event's buffer, like 4096 pages of perf's ring buffer.
@@ -187,7 +170,7 @@ fn build_sample(cfg: &SampleConfig, r: &Record) -> Vec<u8> {
         let ip = chain
             .iter()
             .copied()
-            .find(|&a| a < callchain::PERF_CONTEXT_MAX)
+            .find(|&a| a < PERF_CONTEXT_MAX)
             .unwrap_or(0);
         b.extend_from_slice(&ip.to_le_bytes());
     }

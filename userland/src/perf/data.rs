@@ -16,22 +16,9 @@
 //! error, never reads past the end.
 
 use std::collections::HashMap;
+pub use ulib::uapi::perf_event::*;
 
 pub const MAGIC: &[u8; 8] = b"USKPERF1";
-
-pub const PERF_SAMPLE_IP: u64 = 1 << 0;
-pub const PERF_SAMPLE_TID: u64 = 1 << 1;
-pub const PERF_SAMPLE_TIME: u64 = 1 << 2;
-pub const PERF_SAMPLE_CALLCHAIN: u64 = 1 << 5;
-pub const PERF_SAMPLE_CPU: u64 = 1 << 7;
-pub const PERF_SAMPLE_PERIOD: u64 = 1 << 8;
-pub const PERF_SAMPLE_RAW: u64 = 1 << 10;
-pub const PERF_RECORD_LOST: u32 = 2;
-pub const PERF_RECORD_COMM: u32 = 3;
-pub const PERF_RECORD_SAMPLE: u32 = 9;
-pub const PERF_CONTEXT_KERNEL: u64 = -128i64 as u64;
-pub const PERF_CONTEXT_USER: u64 = -512i64 as u64;
-pub const PERF_CONTEXT_MAX: u64 = -4095i64 as u64;
 
 #[derive(Clone, Debug, Default)]
 pub struct EventDesc {

@@ -17,25 +17,18 @@ mod report;
 mod stat;
 
 use ulib::uapi::fcntl::O_CLOEXEC;
+pub(crate) use ulib::uapi::perf_event::*;
 use ulib::{ueprintln, uprintln};
 
 // struct perf_event_attr, as perf fills it (size PERF_ATTR_SIZE_VER8).
-pub(crate) const ATTR_SIZE: usize = 136;
-pub(crate) const PERF_TYPE_SOFTWARE: u32 = 1;
-pub(crate) const PERF_TYPE_TRACEPOINT: u32 = 2;
-pub(crate) const ATTR_DISABLED: u64 = 1 << 0;
-pub(crate) const ATTR_INHERIT: u64 = 1 << 1;
-pub(crate) const ATTR_COMM: u64 = 1 << 9;
-pub(crate) const PERF_FLAG_FD_CLOEXEC: u64 = 1 << 3;
-pub(crate) const PERF_EVENT_IOC_ENABLE: u32 = 0x2400;
-pub(crate) const PERF_EVENT_IOC_DISABLE: u32 = 0x2401;
+pub(crate) const ATTR_SIZE: usize = PERF_ATTR_SIZE_VER8 as usize;
 
 pub(crate) const SW_EVENTS: [(&str, u64); 5] = [
-    ("cpu-clock", 0),
-    ("task-clock", 1),
-    ("page-faults", 2),
-    ("context-switches", 3),
-    ("cpu-migrations", 4),
+    ("cpu-clock", PERF_COUNT_SW_CPU_CLOCK),
+    ("task-clock", PERF_COUNT_SW_TASK_CLOCK),
+    ("page-faults", PERF_COUNT_SW_PAGE_FAULTS),
+    ("context-switches", PERF_COUNT_SW_CONTEXT_SWITCHES),
+    ("cpu-migrations", PERF_COUNT_SW_CPU_MIGRATIONS),
 ];
 
 /// An event the user named, resolved to `attr.type`/`attr.config`.
