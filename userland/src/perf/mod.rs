@@ -175,6 +175,42 @@ pub(crate) fn online_cpus() -> Vec<i32> {
     (0..n.max(1)).collect()
 }
 
+/// Open every event, disabled, on each CPU (`-a`) or on `child`'s task
+/// tree (inherited): one descriptor list per event. On failure the command
+/// is killed and reaped, and perf's message comes back.
+pub(crate) fn open_events(
+    evs: &[EventSpec],
+    all: bool,
+    child: &Child,
+    period: u64,
+    sample_type: u64,
+    flags: u64,
+) -> Result<Vec<Vec<i32>>, String> {
+    let cpus = if all { online_cpus() } else { vec![-1] };
+    let pid = if all { -1 } else { child.pid };
+    let flags = flags | ATTR_DISABLED | if all { 0 } else { ATTR_INHERIT };
+    let mut fds = Vec::with_capacity(evs.len());
+    for e in evs {
+        let a = attr(e, period, sample_type, flags);
+        let mut v = Vec::with_capacity(cpus.len());
+        for &c in &cpus {
+            match ulib::perf_event_open(&a, pid, c, -1, PERF_FLAG_FD_CLOEXEC) {
+                Ok(fd) => v.push(fd),
+                Err(err) => {
+                    let _ = ulib::kill(child.pid, 9);
+                    child.wait();
+                    return Err(format!(
+                        "Error:\nThe sys_perf_event_open() syscall returned with {} ({err}) for event ({}).",
+                        err.0, e.name
+                    ));
+                }
+            }
+        }
+        fds.push(v);
+    }
+    Ok(fds)
+}
+
 /// A command started and held until [`Child::release`].
 pub(crate) struct Child {
     pub pid: i32,

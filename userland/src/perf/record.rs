@@ -8,11 +8,8 @@
 //! Invariant: every record read from the kernel is stored unchanged.
 
 use super::data::{self, EventDesc, PerfData};
-use super::{attr, online_cpus, Child};
-use super::{
-    ATTR_COMM, ATTR_DISABLED, ATTR_INHERIT, PERF_EVENT_IOC_DISABLE, PERF_EVENT_IOC_ENABLE,
-    PERF_FLAG_FD_CLOEXEC,
-};
+use super::Child;
+use super::{ATTR_COMM, PERF_EVENT_IOC_DISABLE, PERF_EVENT_IOC_ENABLE};
 use std::collections::{BTreeSet, HashMap};
 use ulib::uapi::fcntl::{O_CREAT, O_TRUNC, O_WRONLY};
 use ulib::ueprintln;
@@ -127,27 +124,18 @@ pub fn main(args: &[String]) -> i32 {
             return 1;
         }
     };
-    let cpus = if all { online_cpus() } else { vec![-1] };
-    let mut fds: Vec<(u32, i32)> = Vec::new();
-    for (idx, e) in evs.iter().enumerate() {
-        let flags = ATTR_DISABLED | ATTR_COMM | if all { 0 } else { ATTR_INHERIT };
-        let a = attr(e, period, sample_type, flags);
-        for &c in &cpus {
-            let pid = if all { -1 } else { child.pid };
-            match ulib::perf_event_open(&a, pid, c, -1, PERF_FLAG_FD_CLOEXEC) {
-                Ok(fd) => fds.push((idx as u32, fd)),
-                Err(err) => {
-                    ueprintln!(
-                        "Error:\nThe sys_perf_event_open() syscall returned with {} ({err}) for event ({}).",
-                        err.0, e.name
-                    );
-                    let _ = ulib::kill(child.pid, 9);
-                    child.wait();
-                    return 1;
-                }
+    let fds: Vec<(u32, i32)> =
+        match super::open_events(&evs, all, &child, period, sample_type, ATTR_COMM) {
+            Ok(per_event) => per_event
+                .into_iter()
+                .enumerate()
+                .flat_map(|(idx, v)| v.into_iter().map(move |fd| (idx as u32, fd)))
+                .collect(),
+            Err(e) => {
+                ueprintln!("{e}");
+                return 1;
             }
-        }
-    }
+        };
     for &(_, fd) in &fds {
         let _ = ulib::ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
     }

@@ -7,11 +7,8 @@
 //! Invariant: a counter is enabled only after the command was forked and
 //! before it is released, and disabled after it was reaped.
 
-use super::{attr, online_cpus, Child, EventSpec};
-use super::{
-    ATTR_DISABLED, ATTR_INHERIT, PERF_EVENT_IOC_DISABLE, PERF_EVENT_IOC_ENABLE,
-    PERF_FLAG_FD_CLOEXEC,
-};
+use super::{Child, EventSpec};
+use super::{PERF_EVENT_IOC_DISABLE, PERF_EVENT_IOC_ENABLE};
 use ulib::ueprintln;
 
 struct Run {
@@ -28,27 +25,7 @@ fn is_clock(e: &EventSpec) -> bool {
 
 fn run_once(evs: &[EventSpec], all: bool, cmd: &[String]) -> Result<Run, String> {
     let child = Child::start(cmd)?;
-    let cpus = if all { online_cpus() } else { vec![-1] };
-    let mut fds: Vec<Vec<i32>> = Vec::new();
-    for e in evs {
-        let a = attr(e, 0, 0, ATTR_DISABLED | if all { 0 } else { ATTR_INHERIT });
-        let mut v = Vec::new();
-        for &c in &cpus {
-            let pid = if all { -1 } else { child.pid };
-            match ulib::perf_event_open(&a, pid, c, -1, PERF_FLAG_FD_CLOEXEC) {
-                Ok(fd) => v.push(fd),
-                Err(err) => {
-                    let _ = ulib::kill(child.pid, 9);
-                    child.wait();
-                    return Err(format!(
-                        "Error:\nThe sys_perf_event_open() syscall returned with {} ({err}) for event ({}).",
-                        err.0, e.name
-                    ));
-                }
-            }
-        }
-        fds.push(v);
-    }
+    let fds = super::open_events(evs, all, &child, 0, 0, 0)?;
     let t0 = ulib::monotonic_ns();
     let tm0 = ulib::times().unwrap_or([0; 4]);
     fds.iter().flatten().for_each(|&fd| {
