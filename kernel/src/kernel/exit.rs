@@ -90,8 +90,7 @@ fn exit_notify(k: &crate::init::kernel::Kernel, me: &Arc<Task>, p: &ProcessState
     if leader {
         p.exit_state.store(EXIT_ZOMBIE, Ordering::Release);
     } else {
-        p.exit_state.store(EXIT_DEAD, Ordering::Release);
-        k.tasks.write().remove(&me.pid);
+        unhash_process(k, me.pid, p);
     }
     if !last {
         return;
@@ -110,19 +109,20 @@ fn exit_notify(k: &crate::init::kernel::Kernel, me: &Arc<Task>, p: &ProcessState
         Some(parent) if parent.process().is_some_and(|pp| !parent_autoreaps(pp)) => {
             do_notify_parent(&parent, lp.exit_signal);
         }
-        Some(parent) => {
-            // Auto-reap: the child never becomes a waitable zombie.
-            lp.exit_state.store(EXIT_DEAD, Ordering::Release);
-            k.tasks.write().remove(&leader_task.pid);
-            if let Some(pp) = parent.process() {
+        // Auto-reap (or no parent left): never a waitable zombie.
+        parent => {
+            unhash_process(k, leader_task.pid, lp);
+            if let Some(pp) = parent.as_ref().and_then(|p| p.process()) {
                 pp.signal.wait_chldexit.wake_up_all();
             }
         }
-        None => {
-            lp.exit_state.store(EXIT_DEAD, Ordering::Release);
-            k.tasks.write().remove(&leader_task.pid);
-        }
     }
+}
+
+/// `__unhash_process()`: the process is dead and leaves the task table.
+fn unhash_process(k: &crate::init::kernel::Kernel, pid: Pid, p: &ProcessState) {
+    p.exit_state.store(EXIT_DEAD, Ordering::Release);
+    k.tasks.write().remove(&pid);
 }
 
 /// `forget_original_parent()`: our children now belong to init; wake init
@@ -254,8 +254,7 @@ fn release_task(
     parent: &Task,
     times: ChildTimes,
 ) {
-    cp.exit_state.store(EXIT_DEAD, Ordering::Release);
-    k.tasks.write().remove(&c.pid);
+    unhash_process(k, c.pid, cp);
     if let Some(pp) = parent.process() {
         pp.signal
             .cutime
