@@ -7,6 +7,7 @@
 //! per-CPU state is a `PerCpu<T>` field of the subsystem that owns it.
 
 use super::cmdline::Cmdline;
+use super::main::BootError;
 use crate::fs::proc::ProcFs;
 use crate::kernel::irq::IrqDescs;
 use crate::kernel::kthread::KthreadCreateList;
@@ -229,7 +230,9 @@ pub fn kernel() -> KernelRef {
 }
 
 impl Kernel {
-    pub(crate) fn new(cfg: &mut BootConfig, mm: crate::mm::Mm) -> Self {
+    /// Fails only if the command line asks for the preemptible RCU flavour
+    /// on a host that will not let usk patch its `rcu_read_lock()` sites.
+    pub(crate) fn new(cfg: &mut BootConfig, mm: crate::mm::Mm) -> Result<Self, BootError> {
         let n = cfg.cpus;
         let cmdline = Cmdline::parse(&cfg.cmdline);
         let clock = Arc::new(if cfg.deterministic {
@@ -291,7 +294,8 @@ impl Kernel {
                 .get("rcutree.blimit")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(crate::kernel::rcu::tree::DEFAULT_BLIMIT),
-        );
+        )
+        .map_err(|e| BootError::Rcu(format!("rcu=preempt: cannot patch rcu_read_lock(): {e}")))?;
         let tracing = crate::trace::Tracing::new(
             n,
             cmdline
@@ -300,7 +304,7 @@ impl Kernel {
                 .map(|b| (b as usize / 1024).max(1))
                 .unwrap_or(crate::trace::DEFAULT_BUFFER_KB),
         );
-        Kernel {
+        Ok(Kernel {
             preempt_full: cmdline.get("preempt") == Some("full"),
             nohz: cmdline.get("nohz") != Some("off"),
             cmdline,
@@ -367,7 +371,7 @@ impl Kernel {
             clock,
             timerq,
             irqchip,
-        }
+        })
     }
 
     #[inline]

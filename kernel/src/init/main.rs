@@ -32,6 +32,8 @@ pub enum BootError {
     /// The memory subsystem refused the configuration (bad `page_alloc=`,
     /// too little memory for `--numa N`, host out of memory).
     Mm(String),
+    /// The RCU flavour asked for cannot run on this host.
+    Rcu(String),
 }
 
 impl std::fmt::Display for BootError {
@@ -45,7 +47,7 @@ impl std::fmt::Display for BootError {
                 "invalid memory size {m} bytes: must be at least {} MiB",
                 MIN_MEM_BYTES >> 20
             ),
-            BootError::Mm(e) => write!(f, "{e}"),
+            BootError::Mm(e) | BootError::Rcu(e) => write!(f, "{e}"),
         }
     }
 }
@@ -86,7 +88,7 @@ pub fn boot(mut cfg: BootConfig) -> Result<BootOutcome, BootError> {
             .map_err(|e| BootError::Mm(e.to_string()))?,
     )
     .map_err(|e| BootError::Mm(e.to_string()))?;
-    let k = Arc::new(Kernel::new(&mut cfg, mm));
+    let k = Arc::new(Kernel::new(&mut cfg, mm)?);
     k.irqchip.set_kick(Arc::new(CpuKicker {
         kernel: Arc::downgrade(&k),
     }));

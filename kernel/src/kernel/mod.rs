@@ -19,6 +19,7 @@ pub mod sched;
 pub mod signal;
 pub mod smp;
 pub mod softirq;
+pub mod static_call;
 pub mod sys;
 pub mod time;
 pub mod workqueue;

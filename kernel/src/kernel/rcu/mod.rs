@@ -1,7 +1,8 @@
 //! Read-copy update (kernel/rcu/): seed 002, "RCU and unloadable modules".
 //!
 //! * **Readers.** In the default, non-preemptible flavour `rcu_read_lock()`
-//!   and `rcu_read_unlock()` generate no code except, in debug builds, a
+//!   and `rcu_read_unlock()` generate no code but a 5-byte NOP (a static
+//!   call that `rcu=preempt` patches into a call) and, in debug builds, a
 //!   per-task nesting count used to catch a read-side critical section that
 //!   sleeps. A task holding its CPU slot cannot be switched out inside one,
 //!   so a context switch, the idle loop and user mode are quiescent states.
@@ -37,36 +38,63 @@ pub use pointer::{RcuList, RcuPointer};
 pub use tree::{call_rcu, rcu_barrier, synchronize_rcu, synchronize_rcu_expedited, RcuState};
 
 use crate::kernel::sched::current::with_current;
+use crate::kernel::static_call::StaticCall;
 use std::sync::atomic::Ordering;
 
 /// `rcu_read_lock()`: the returned guard is the read-side critical section.
 #[inline]
 pub fn rcu_read_lock() -> RcuReadGuard {
-    let tracked = nesting_tracked();
-    if tracked {
-        rcu_read_lock_enter();
+    if cfg!(debug_assertions) {
+        __rcu_read_lock();
+    } else {
+        crate::static_call_cond!(PREEMPT_RCU, rcu_read_lock_call);
     }
     RcuReadGuard {
-        tracked,
         _not_send: std::marker::PhantomData,
     }
 }
 
-/// Kernels in this process running the preemptible flavour. While it is
-/// zero (and in release builds) a reader costs one relaxed load of it, in
-/// `rcu_read_lock()`; the guard remembers the answer, so `rcu_read_unlock()`
-/// tests a register and always undoes exactly what the lock did, even if a
-/// preemptible-flavour kernel boots elsewhere in the process meanwhile.
-pub(crate) static PREEMPT_RCU_KERNELS: std::sync::atomic::AtomicUsize =
-    std::sync::atomic::AtomicUsize::new(0);
+/// On while any kernel in this process runs the preemptible flavour: the
+/// `rcu_read_lock()`/`rcu_read_unlock()` sites then call the out-of-line
+/// `__rcu_read_lock()`/`__rcu_read_unlock()`, and are NOPs otherwise (Linux
+/// makes the choice at build time, `CONFIG_PREEMPT_RCU`; usk makes it per
+/// boot and patches the code, as Linux's `preempt=` does with
+/// `CONFIG_PREEMPT_DYNAMIC`).
+///
+/// Taken by `RcuState::new()` before the kernel's first task runs and
+/// dropped after its last has gone, so the key is on for a preemptible
+/// kernel's every lock and unlock. Readers of a default-flavour kernel that
+/// find it on (another kernel turned it on) look at their own kernel's
+/// flavour and count nothing, at lock and at unlock alike: which way the
+/// key points never decides what a section counts, so an unlock always
+/// undoes exactly what its lock did.
+pub(crate) static PREEMPT_RCU: StaticCall = StaticCall::new();
 
-#[inline(always)]
-fn nesting_tracked() -> bool {
-    cfg!(debug_assertions) || PREEMPT_RCU_KERNELS.load(Ordering::Relaxed) != 0
+/// Whether this task counts its read-side sections: in debug builds (to
+/// catch a section that sleeps), and in a preemptible-flavour kernel.
+fn counts_readers() -> bool {
+    let k = crate::kernel::sched::current::kernel_ptr();
+    // SAFETY: non-null is the live kernel of this task thread (current.rs).
+    cfg!(debug_assertions) || (!k.is_null() && unsafe { &*k }.rcu.preemptible)
 }
 
-#[inline]
-fn rcu_read_lock_enter() {
+/// What the `rcu_read_lock()` static call calls: a C-ABI frame that turns
+/// a panic into an abort instead of unwinding through the patched site.
+extern "C" fn rcu_read_lock_call() {
+    __rcu_read_lock()
+}
+
+/// What the `rcu_read_unlock()` static call calls.
+extern "C" fn rcu_read_unlock_call() {
+    __rcu_read_unlock()
+}
+
+/// `__rcu_read_lock()`: out of line, as in Linux; called only in debug
+/// builds and while some kernel runs the preemptible flavour.
+fn __rcu_read_lock() {
+    if !counts_readers() {
+        return;
+    }
     // Only the task itself writes its nesting count: no locked RMW.
     with_current(|t| {
         let n = &t.rcu_read_lock_nesting;
@@ -74,8 +102,11 @@ fn rcu_read_lock_enter() {
     });
 }
 
-#[inline]
-fn rcu_read_unlock_exit() {
+/// `__rcu_read_unlock()`: the other half of `__rcu_read_lock()`.
+fn __rcu_read_unlock() {
+    if !counts_readers() {
+        return;
+    }
     let was = with_current(|t| {
         let n = &t.rcu_read_lock_nesting;
         let was = n.load(Ordering::Relaxed);
@@ -90,16 +121,16 @@ fn rcu_read_unlock_exit() {
 
 /// An RCU read-side critical section; `rcu_read_unlock()` on drop.
 pub struct RcuReadGuard {
-    /// Whether `rcu_read_lock()` counted this section in the task.
-    tracked: bool,
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl Drop for RcuReadGuard {
     #[inline]
     fn drop(&mut self) {
-        if self.tracked {
-            rcu_read_unlock_exit();
+        if cfg!(debug_assertions) {
+            __rcu_read_unlock();
+        } else {
+            crate::static_call_cond!(PREEMPT_RCU, rcu_read_unlock_call);
         }
     }
 }

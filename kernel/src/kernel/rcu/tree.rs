@@ -142,11 +142,18 @@ pub struct RcuState {
 }
 
 impl RcuState {
-    pub fn new(nr_cpus: usize, preemptible: bool, stall_timeout_secs: u64, blimit: usize) -> Self {
+    /// Fails only if `preemptible` and the readers' static branch cannot be
+    /// patched on this host.
+    pub fn new(
+        nr_cpus: usize,
+        preemptible: bool,
+        stall_timeout_secs: u64,
+        blimit: usize,
+    ) -> std::io::Result<Self> {
         if preemptible {
-            super::PREEMPT_RCU_KERNELS.fetch_add(1, Ordering::Relaxed);
+            super::PREEMPT_RCU.inc()?;
         }
-        RcuState {
+        Ok(RcuState {
             gp_seq: AtomicU64::new(0),
             gp_seq_needed: AtomicU64::new(0),
             qsmask: Mutex::new(0),
@@ -168,7 +175,7 @@ impl RcuState {
             exp_mask: Mutex::new(0),
             exp_wq: WaitQueueHead::new(),
             n_exp: AtomicU64::new(0),
-        }
+        })
     }
 
     fn gp_needed(&self) -> bool {
@@ -203,7 +210,7 @@ impl RcuState {
 impl Drop for RcuState {
     fn drop(&mut self) {
         if self.preemptible {
-            super::PREEMPT_RCU_KERNELS.fetch_sub(1, Ordering::Relaxed);
+            super::PREEMPT_RCU.dec();
         }
     }
 }
