@@ -47,10 +47,11 @@ const VALUE: u64 = 42;
 /// drop the guard) on the calling kernel thread; the sum of the values read.
 #[inline(never)]
 pub fn usk_read_loop(p: &RcuPointer<u64>, iters: u64) -> u64 {
+    let p = black_box(p);
     let mut sum = 0u64;
     for _ in 0..iters {
         let g = rcu_read_lock();
-        sum = sum.wrapping_add(black_box(p).dereference(&g).map_or(0, |v| *v));
+        sum = sum.wrapping_add(p.dereference(&g).map_or(0, |v| *v));
         drop(g);
     }
     sum
@@ -179,10 +180,11 @@ pub fn crossbeam_read(threads: usize, iters: u64) -> Duration {
     use crossbeam_epoch as epoch;
     let a = epoch::Atomic::new(VALUE);
     let d = host_reads(threads, iters, |n| {
+        let a = black_box(&a);
         let mut sum = 0u64;
         for _ in 0..n {
             let g = epoch::pin();
-            let s = black_box(&a).load(Ordering::Acquire, &g);
+            let s = a.load(Ordering::Acquire, &g);
             // SAFETY: `a` is never changed or freed while readers run.
             sum = sum.wrapping_add(unsafe { s.as_ref() }.map_or(0, |v| *v));
             drop(g);
@@ -201,9 +203,10 @@ pub fn bare_load_read(threads: usize, iters: u64) -> Duration {
     let v = Box::new(VALUE);
     let p = std::sync::atomic::AtomicPtr::new(Box::into_raw(v));
     let d = host_reads(threads, iters, |n| {
+        let p = black_box(&p);
         let mut sum = 0u64;
         for _ in 0..n {
-            let q = black_box(&p).load(Ordering::Acquire);
+            let q = p.load(Ordering::Acquire);
             // SAFETY: `p` points to the box above until after the readers.
             sum = sum.wrapping_add(unsafe { q.as_ref() }.map_or(0, |v| *v));
         }
@@ -218,9 +221,10 @@ pub fn bare_load_read(threads: usize, iters: u64) -> Duration {
 pub fn arcswap_read(threads: usize, iters: u64) -> Duration {
     let a = arc_swap::ArcSwap::from_pointee(VALUE);
     host_reads(threads, iters, |n| {
+        let a = black_box(&a);
         let mut sum = 0u64;
         for _ in 0..n {
-            let g = black_box(&a).load();
+            let g = a.load();
             sum = sum.wrapping_add(**g);
         }
         sum
@@ -231,9 +235,10 @@ pub fn arcswap_read(threads: usize, iters: u64) -> Duration {
 pub fn rwlock_read(threads: usize, iters: u64) -> Duration {
     let l = parking_lot::RwLock::new(VALUE);
     host_reads(threads, iters, |n| {
+        let l = black_box(&l);
         let mut sum = 0u64;
         for _ in 0..n {
-            sum = sum.wrapping_add(*black_box(&l).read());
+            sum = sum.wrapping_add(*l.read());
         }
         sum
     })

@@ -60,7 +60,7 @@ pub enum Urcu {
 
 /// `n` read-side sections on a thread registered for `flavour`.
 fn reads(flavour: Urcu, n: u64) -> u64 {
-    let p = shared();
+    let p = black_box(shared());
     let mut sum = 0u64;
     // SAFETY: the caller registered the thread for `flavour`; the pointer
     // refers to a static that is never freed.
@@ -69,14 +69,14 @@ fn reads(flavour: Urcu, n: u64) -> u64 {
             Urcu::Memb => {
                 for _ in 0..n {
                     urcu_memb_read_lock();
-                    sum = sum.wrapping_add(*black_box(p).load(Ordering::Acquire));
+                    sum = sum.wrapping_add(*p.load(Ordering::Acquire));
                     urcu_memb_read_unlock();
                 }
             }
             Urcu::Qsbr => {
                 for _ in 0..n {
                     urcu_qsbr_read_lock();
-                    sum = sum.wrapping_add(*black_box(p).load(Ordering::Acquire));
+                    sum = sum.wrapping_add(*p.load(Ordering::Acquire));
                     urcu_qsbr_read_unlock();
                 }
             }
