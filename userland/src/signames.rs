@@ -19,6 +19,64 @@ pub fn parse(s: &str) -> Option<i32> {
     (1..=31).find(|&sig| short_name(sig) == Some(name))
 }
 
+/// What a `kill` command line asks for. The applet (procps) and the shell
+/// builtin (bash) read their arguments the same way and differ only in
+/// their messages and in job specs, which the builtin resolves itself.
+pub enum KillRequest<'a> {
+    /// `kill -l`: the table of names.
+    List,
+    /// `kill -l X`: the name of signal number X (or X - 128, an exit
+    /// status), or the number of signal name X; `None` if it is neither.
+    Lookup(&'a str, Option<String>),
+    /// Send `sig` to each of `targets` (at least one).
+    Send { sig: i32, targets: &'a [String] },
+}
+
+/// Why a `kill` command line was refused.
+pub enum KillArgError<'a> {
+    /// No arguments, `-s` with nothing after it, or a signal and no target.
+    Usage,
+    /// `-s X`, `-n X` or `-X` where X names no signal.
+    BadSignal(&'a str),
+}
+
+/// Parse `kill [-s SIG | -n NUM | -SIG] [--] TARGET...` or `kill -l [X]`
+/// (`args` without the command name). `-n` is bash's; procps has only `-s`.
+pub fn parse_kill_args(
+    args: &[String],
+    n_option: bool,
+) -> Result<KillRequest<'_>, KillArgError<'_>> {
+    let (sig, targets) = match args.first().map(String::as_str) {
+        None => return Err(KillArgError::Usage),
+        Some("-l") | Some("-L") => {
+            return Ok(match args.get(1) {
+                None => KillRequest::List,
+                Some(a) => KillRequest::Lookup(a, lookup(a)),
+            })
+        }
+        Some("-s") => (args.get(1).map(String::as_str), &args[2.min(args.len())..]),
+        Some("-n") if n_option => (args.get(1).map(String::as_str), &args[2.min(args.len())..]),
+        Some("--") => (Some("TERM"), &args[1..]),
+        // `-9`, `-KILL`, `-SIGKILL` (a negative pid needs `--` first).
+        Some(a) if a.starts_with('-') && a.len() > 1 => (Some(&a[1..]), &args[1..]),
+        Some(_) => (Some("TERM"), args),
+    };
+    let spec = sig.ok_or(KillArgError::Usage)?;
+    let sig = parse(spec).ok_or(KillArgError::BadSignal(spec))?;
+    if targets.is_empty() {
+        return Err(KillArgError::Usage);
+    }
+    Ok(KillRequest::Send { sig, targets })
+}
+
+/// The answer to `kill -l X`.
+fn lookup(a: &str) -> Option<String> {
+    match a.parse::<i32>() {
+        Ok(n) => short_name(if n > 128 { n - 128 } else { n }).map(str::to_string),
+        Err(_) => parse(a).map(|n| n.to_string()),
+    }
+}
+
 /// `kill -l`: the names, space-separated, as procps prints them.
 pub fn list() -> String {
     (1..=31)
@@ -82,5 +140,63 @@ mod tests {
         assert_eq!(short_name(2), Some("INT"));
         assert!(list().starts_with("HUP INT QUIT"));
         assert_eq!(describe(15), "Terminated");
+    }
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    fn send(s: &str, n_option: bool) -> Option<(i32, Vec<String>)> {
+        match parse_kill_args(&args(s), n_option) {
+            Ok(KillRequest::Send { sig, targets }) => Some((sig, targets.to_vec())),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn kill_arguments() {
+        assert_eq!(send("12", false), Some((15, args("12"))));
+        assert_eq!(send("-9 1 2", false), Some((9, args("1 2"))));
+        assert_eq!(send("-SIGHUP 3", false), Some((1, args("3"))));
+        assert_eq!(send("-s int 3", false), Some((2, args("3"))));
+        assert_eq!(send("-n 10 %1", true), Some((10, args("%1"))));
+        assert_eq!(send("-- -7", false), Some((15, args("-7"))));
+        assert!(matches!(
+            parse_kill_args(&[], false),
+            Err(KillArgError::Usage)
+        ));
+        assert!(matches!(
+            parse_kill_args(&args("-9"), false),
+            Err(KillArgError::Usage)
+        ));
+        assert!(matches!(
+            parse_kill_args(&args("-s"), false),
+            Err(KillArgError::Usage)
+        ));
+        assert!(matches!(
+            parse_kill_args(&args("-n 9 1"), false),
+            Err(KillArgError::BadSignal("n"))
+        ));
+        assert!(matches!(
+            parse_kill_args(&args("-FOO 1"), false),
+            Err(KillArgError::BadSignal("FOO"))
+        ));
+        assert!(matches!(
+            parse_kill_args(&args("-l"), false),
+            Ok(KillRequest::List)
+        ));
+        for (q, a) in [
+            ("9", Some("KILL")),
+            ("137", Some("KILL")),
+            ("term", Some("15")),
+            ("x", None),
+        ] {
+            match parse_kill_args(&args(&format!("-l {q}")), false) {
+                Ok(KillRequest::Lookup(got, answer)) => {
+                    assert_eq!((got, answer.as_deref()), (q, a))
+                }
+                _ => panic!("-l {q}"),
+            }
+        }
     }
 }

@@ -4,8 +4,8 @@
 
 use super::parser::is_name;
 use super::Shell;
-use crate::signames;
-use ulib::uapi::signal::{SIGCONT, SIGTERM};
+use crate::signames::{self, KillArgError, KillRequest};
+use ulib::uapi::signal::SIGCONT;
 use ulib::{ueprintln, uprintln};
 
 const BUILTINS: &[&str] = &[
@@ -211,69 +211,25 @@ fn fg_bg(sh: &mut Shell, which: &str, args: &[String]) -> i32 {
 }
 
 fn kill(sh: &mut Shell, args: &[String]) -> i32 {
-    let mut sig = SIGTERM;
-    let mut rest = args;
-    match args.first().map(String::as_str) {
-        None => {
+    let (sig, rest) = match signames::parse_kill_args(args, true) {
+        Err(KillArgError::Usage) => {
             ueprintln!("{}: kill: usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l [sigspec]", sh.name);
             return 2;
         }
-        Some("-l") | Some("-L") => {
-            return match args.get(1) {
-                None => {
-                    uprintln!("{}", signames::list());
-                    0
-                }
-                Some(a) => match a
-                    .parse::<i32>()
-                    .ok()
-                    .map(|n| if n > 128 { n - 128 } else { n })
-                    .and_then(signames::short_name)
-                {
-                    Some(n) => {
-                        uprintln!("{n}");
-                        0
-                    }
-                    None => match signames::parse(a) {
-                        Some(n) => {
-                            uprintln!("{n}");
-                            0
-                        }
-                        None => {
-                            ueprintln!("{}: kill: {a}: invalid signal specification", sh.name);
-                            1
-                        }
-                    },
-                },
-            };
+        Err(KillArgError::BadSignal(s)) | Ok(KillRequest::Lookup(s, None)) => {
+            ueprintln!("{}: kill: {s}: invalid signal specification", sh.name);
+            return 1;
         }
-        Some("-s") | Some("-n") => {
-            let Some(s) = args.get(1).and_then(|a| signames::parse(a)) else {
-                ueprintln!(
-                    "{}: kill: {}: invalid signal specification",
-                    sh.name,
-                    args.get(1).map(String::as_str).unwrap_or("")
-                );
-                return 1;
-            };
-            sig = s;
-            rest = &args[2..];
+        Ok(KillRequest::List) => {
+            uprintln!("{}", signames::list());
+            return 0;
         }
-        Some("--") => rest = &args[1..],
-        Some(a) if a.starts_with('-') && a.len() > 1 => {
-            let Some(s) = signames::parse(&a[1..]) else {
-                ueprintln!(
-                    "{}: kill: {}: invalid signal specification",
-                    sh.name,
-                    &a[1..]
-                );
-                return 1;
-            };
-            sig = s;
-            rest = &args[1..];
+        Ok(KillRequest::Lookup(_, Some(answer))) => {
+            uprintln!("{answer}");
+            return 0;
         }
-        Some(_) => {}
-    }
+        Ok(KillRequest::Send { sig, targets }) => (sig, targets),
+    };
     let mut st = 0;
     for t in rest {
         if t.starts_with('%') {
