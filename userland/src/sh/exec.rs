@@ -137,7 +137,7 @@ impl Shell {
             return self.run_and_or(&item.and_or);
         }
         if item.and_or.rest.is_empty() {
-            return self.run_pipeline(&item.and_or.first, true, &item.text);
+            return self.run_pipeline(&item.and_or.first, true, Some(&item.text));
         }
         let sub = Command::Compound(
             Box::new(Compound::Subshell(List(vec![Item {
@@ -146,12 +146,11 @@ impl Shell {
             }]))),
             Vec::new(),
         );
-        self.spawn_job(vec![Prep::Cmd(sub)], true, &item.text)
+        self.spawn_job(vec![Prep::Cmd(sub)], true, JobText::Source(&item.text))
     }
 
     fn run_and_or(&mut self, ao: &AndOr) -> i32 {
-        let text = String::new();
-        let mut status = self.run_pipeline(&ao.first, false, &text);
+        let mut status = self.run_pipeline(&ao.first, false, None);
         for (c, p) in &ao.rest {
             if self.exit_requested.is_some() {
                 break;
@@ -162,23 +161,22 @@ impl Shell {
                 Connector::Or => status != 0,
             };
             if run {
-                status = self.run_pipeline(p, false, &text);
+                status = self.run_pipeline(p, false, None);
             }
         }
         status
     }
 
-    fn run_pipeline(&mut self, p: &Pipeline, background: bool, text: &str) -> i32 {
-        let text = if text.is_empty() {
-            pipeline_text(p)
-        } else {
-            text.to_string()
-        };
+    /// `text` is the pipeline's source, where the parser kept it.
+    fn run_pipeline(&mut self, p: &Pipeline, background: bool, text: Option<&str>) -> i32 {
+        let text = text
+            .filter(|t| !t.is_empty())
+            .map_or(JobText::Of(p), JobText::Source);
         let status = if !background && p.cmds.len() == 1 {
-            self.run_single(&p.cmds[0], &text)
+            self.run_single(&p.cmds[0], text)
         } else {
             let preps = p.cmds.iter().cloned().map(Prep::Cmd).collect();
-            self.spawn_job(preps, background, &text)
+            self.spawn_job(preps, background, text)
         };
         if p.bang {
             (status == 0) as i32
@@ -189,7 +187,7 @@ impl Shell {
 
     /// A single foreground command: builtins, assignments and compound
     /// commands run here; external commands become a one-process job.
-    fn run_single(&mut self, cmd: &Command, text: &str) -> i32 {
+    fn run_single(&mut self, cmd: &Command, text: JobText) -> i32 {
         match cmd {
             Command::Compound(c, redirs) if !matches!(**c, Compound::Subshell(_)) => {
                 let Some(saved) = self.apply_redirs(redirs, true) else {
@@ -309,7 +307,7 @@ impl Shell {
 
     /// Fork one child per command, connected by pipes, as one job; wait for
     /// it unless `background`. Returns the pipeline's status.
-    fn spawn_job(&mut self, preps: Vec<Prep>, background: bool, text: &str) -> i32 {
+    fn spawn_job(&mut self, preps: Vec<Prep>, background: bool, text: JobText) -> i32 {
         let n = preps.len();
         let mut pids = Vec::new();
         let mut pgid = 0;
@@ -392,7 +390,7 @@ impl Shell {
         if pids.is_empty() {
             return 1;
         }
-        let id = self.jobs.add(pgid, &pids, text);
+        let id = self.jobs.add(pgid, &pids, &text.render());
         if background {
             self.last_bg = pids.last().copied();
             if self.interactive {
@@ -723,8 +721,26 @@ fn restore(saved: Vec<(i32, Option<i32>)>) {
     }
 }
 
-/// Source-like text of a pipeline for job messages when no source span
-/// is at hand (pipelines inside and-or lists).
+/// What `jobs` and job-status messages call a job, rendered only when a job
+/// is made (most commands are builtins and make none).
+#[derive(Clone, Copy)]
+enum JobText<'a> {
+    /// The source text the parser kept (a whole list item).
+    Source(&'a str),
+    /// Source-like text rebuilt from the pipeline (pipelines inside and-or
+    /// lists, which keep no source span).
+    Of(&'a Pipeline),
+}
+
+impl JobText<'_> {
+    fn render(self) -> String {
+        match self {
+            JobText::Source(s) => s.to_string(),
+            JobText::Of(p) => pipeline_text(p),
+        }
+    }
+}
+
 fn pipeline_text(p: &Pipeline) -> String {
     p.cmds
         .iter()
