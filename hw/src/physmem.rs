@@ -21,6 +21,23 @@ pub const PAGE_SHIFT: u32 = 12;
 pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;
 const WORDS_PER_PAGE: usize = PAGE_SIZE / 8;
 
+/// Where a byte range falls on the words of memory: `head` bytes from byte
+/// `off` of word `first` (none if the range starts on a word boundary),
+/// then `whole` full words, then whatever is left at the start of the next.
+struct WordSpan {
+    first: usize,
+    off: usize,
+    head: usize,
+    whole: usize,
+}
+
+impl WordSpan {
+    /// Index of the first whole word.
+    fn body(&self) -> usize {
+        self.first + usize::from(self.head > 0)
+    }
+}
+
 /// Errors from physical-memory accesses and construction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhysMemError {
@@ -136,31 +153,39 @@ impl PhysMem {
         Ok(())
     }
 
+    /// How `len` bytes at `addr` fall on words, after the range check.
+    fn span(&self, addr: u64, len: usize) -> Result<WordSpan, PhysMemError> {
+        self.check(addr, len)?;
+        let off = (addr % 8) as usize;
+        let head = if off == 0 { 0 } else { (8 - off).min(len) };
+        let whole = (len - head) / 8;
+        Ok(WordSpan {
+            first: (addr / 8) as usize,
+            off,
+            head,
+            whole,
+        })
+    }
+
     /// Copies `buf.len()` bytes starting at physical `addr` into `buf`:
     /// a partial first word, whole words, a partial last word (one
     /// relaxed load per word; the whole-word loop has no per-word call).
     pub fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), PhysMemError> {
-        self.check(addr, buf.len())?;
-        let off = (addr % 8) as usize;
-        let head = if off == 0 {
-            0
-        } else {
-            (8 - off).min(buf.len())
-        };
-        let (h, rest) = buf.split_at_mut(head);
-        let mut word = (addr / 8) as usize;
-        if head > 0 {
-            let w = self.words[word].load(Ordering::Relaxed).to_le_bytes();
-            h.copy_from_slice(&w[off..off + head]);
-            word += 1;
+        let sp = self.span(addr, buf.len())?;
+        let (h, rest) = buf.split_at_mut(sp.head);
+        let (body, tail) = rest.split_at_mut(sp.whole * 8);
+        if sp.head > 0 {
+            let w = self.words[sp.first].load(Ordering::Relaxed).to_le_bytes();
+            h.copy_from_slice(&w[sp.off..sp.off + sp.head]);
         }
-        let nw = rest.len() / 8;
-        let (body, tail) = rest.split_at_mut(nw * 8);
-        for (c, w) in body.chunks_exact_mut(8).zip(&self.words[word..word + nw]) {
+        let body_words = &self.words[sp.body()..sp.body() + sp.whole];
+        for (c, w) in body.chunks_exact_mut(8).zip(body_words) {
             c.copy_from_slice(&w.load(Ordering::Relaxed).to_le_bytes());
         }
         if !tail.is_empty() {
-            let w = self.words[word + nw].load(Ordering::Relaxed).to_le_bytes();
+            let w = self.words[sp.body() + sp.whole]
+                .load(Ordering::Relaxed)
+                .to_le_bytes();
             tail.copy_from_slice(&w[..tail.len()]);
         }
         Ok(())
@@ -184,28 +209,20 @@ impl PhysMem {
     /// plain relaxed stores, a partial first or last word keeps the bytes
     /// around it.
     pub fn write(&self, addr: u64, buf: &[u8]) -> Result<(), PhysMemError> {
-        self.check(addr, buf.len())?;
-        let off = (addr % 8) as usize;
-        let head = if off == 0 {
-            0
-        } else {
-            (8 - off).min(buf.len())
-        };
-        let (h, rest) = buf.split_at(head);
-        let mut word = (addr / 8) as usize;
-        if head > 0 {
-            self.write_partial(word, off, h);
-            word += 1;
+        let sp = self.span(addr, buf.len())?;
+        let (h, rest) = buf.split_at(sp.head);
+        let (body, tail) = rest.split_at(sp.whole * 8);
+        if sp.head > 0 {
+            self.write_partial(sp.first, sp.off, h);
         }
-        let nw = rest.len() / 8;
-        let (body, tail) = rest.split_at(nw * 8);
-        for (c, w) in body.chunks_exact(8).zip(&self.words[word..word + nw]) {
+        let body_words = &self.words[sp.body()..sp.body() + sp.whole];
+        for (c, w) in body.chunks_exact(8).zip(body_words) {
             let mut b = [0u8; 8];
             b.copy_from_slice(c);
             w.store(u64::from_le_bytes(b), Ordering::Relaxed);
         }
         if !tail.is_empty() {
-            self.write_partial(word + nw, 0, tail);
+            self.write_partial(sp.body() + sp.whole, 0, tail);
         }
         Ok(())
     }
