@@ -23,11 +23,10 @@ pub fn parse(s: &str) -> Option<i32> {
 /// builtin (bash) read their arguments the same way and differ only in
 /// their messages and in job specs, which the builtin resolves itself.
 pub enum KillRequest<'a> {
-    /// `kill -l`: the table of names.
-    List,
-    /// `kill -l X`: the name of signal number X (or X - 128, an exit
-    /// status), or the number of signal name X; `None` if it is neither.
-    Lookup(&'a str, Option<String>),
+    /// `kill -l [X]`: print this — the table of names, or the name of
+    /// signal number X (or X - 128, an exit status), or the number of
+    /// signal name X.
+    Print(String),
     /// Send `sig` to each of `targets` (at least one).
     Send { sig: i32, targets: &'a [String] },
 }
@@ -36,7 +35,7 @@ pub enum KillRequest<'a> {
 pub enum KillArgError<'a> {
     /// No arguments, `-s` with nothing after it, or a signal and no target.
     Usage,
-    /// `-s X`, `-n X` or `-X` where X names no signal.
+    /// `-s X`, `-n X`, `-X` or `-l X` where X names no signal.
     BadSignal(&'a str),
 }
 
@@ -49,10 +48,12 @@ pub fn parse_kill_args(
     let (sig, targets) = match args.first().map(String::as_str) {
         None => return Err(KillArgError::Usage),
         Some("-l") | Some("-L") => {
-            return Ok(match args.get(1) {
-                None => KillRequest::List,
-                Some(a) => KillRequest::Lookup(a, lookup(a)),
-            })
+            return match args.get(1) {
+                None => Ok(KillRequest::Print(list())),
+                Some(a) => lookup(a)
+                    .map(KillRequest::Print)
+                    .ok_or(KillArgError::BadSignal(a)),
+            };
         }
         Some("-s") => (args.get(1).map(String::as_str), &args[2.min(args.len())..]),
         Some("-n") if n_option => (args.get(1).map(String::as_str), &args[2.min(args.len())..]),
@@ -181,22 +182,15 @@ mod tests {
             parse_kill_args(&args("-FOO 1"), false),
             Err(KillArgError::BadSignal("FOO"))
         ));
-        assert!(matches!(
-            parse_kill_args(&args("-l"), false),
-            Ok(KillRequest::List)
-        ));
-        for (q, a) in [
-            ("9", Some("KILL")),
-            ("137", Some("KILL")),
-            ("term", Some("15")),
-            ("x", None),
-        ] {
-            match parse_kill_args(&args(&format!("-l {q}")), false) {
-                Ok(KillRequest::Lookup(got, answer)) => {
-                    assert_eq!((got, answer.as_deref()), (q, a))
-                }
-                _ => panic!("-l {q}"),
-            }
-        }
+        let print = |s: &str| match parse_kill_args(&args(s), false) {
+            Ok(KillRequest::Print(p)) => Some(p),
+            Err(KillArgError::BadSignal("x")) => None,
+            _ => panic!("{s}"),
+        };
+        assert_eq!(print("-l"), Some(list()));
+        assert_eq!(print("-l 9").as_deref(), Some("KILL"));
+        assert_eq!(print("-l 137").as_deref(), Some("KILL"));
+        assert_eq!(print("-l term").as_deref(), Some("15"));
+        assert_eq!(print("-l x"), None);
     }
 }

@@ -16,17 +16,9 @@ pub fn main(args: &[String]) -> i32 {
             ueprintln!("kill: unknown signal name {s}");
             return 1;
         }
-        Ok(KillRequest::List) => {
-            uprintln!("{}", signames::list());
+        Ok(KillRequest::Print(p)) => {
+            uprintln!("{p}");
             return 0;
-        }
-        Ok(KillRequest::Lookup(_, Some(answer))) => {
-            uprintln!("{answer}");
-            return 0;
-        }
-        Ok(KillRequest::Lookup(a, None)) => {
-            ueprintln!("kill: unknown signal name {a}");
-            return 1;
         }
         Ok(KillRequest::Send { sig, targets }) => (sig, targets),
     };

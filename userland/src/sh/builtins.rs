@@ -216,16 +216,12 @@ fn kill(sh: &mut Shell, args: &[String]) -> i32 {
             ueprintln!("{}: kill: usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l [sigspec]", sh.name);
             return 2;
         }
-        Err(KillArgError::BadSignal(s)) | Ok(KillRequest::Lookup(s, None)) => {
+        Err(KillArgError::BadSignal(s)) => {
             ueprintln!("{}: kill: {s}: invalid signal specification", sh.name);
             return 1;
         }
-        Ok(KillRequest::List) => {
-            uprintln!("{}", signames::list());
-            return 0;
-        }
-        Ok(KillRequest::Lookup(_, Some(answer))) => {
-            uprintln!("{answer}");
+        Ok(KillRequest::Print(p)) => {
+            uprintln!("{p}");
             return 0;
         }
         Ok(KillRequest::Send { sig, targets }) => (sig, targets),
