@@ -463,6 +463,7 @@ impl Mm {
     /// `rmqueue_bulk()`: up to `count` blocks of `order` from the buddy onto
     /// `mt`'s per-CPU list (in address order at the tail), under one zone
     /// lock; the free-page count drops once for all of them.
+    #[inline(never)]
     fn rmqueue_bulk(
         &self,
         zone: &Zone,
@@ -496,6 +497,7 @@ impl Mm {
     /// `mt`, refilled by `rmqueue_bulk` when empty (`nr_pcp_alloc()`: the
     /// batch scaled down by order, at least 2 blocks); `None` if the list
     /// stays empty or another thread holds it.
+    #[inline(always)]
     fn rmqueue_pcplist(
         &self,
         zone: &Zone,
@@ -522,6 +524,7 @@ impl Mm {
     /// `rmqueue()`: one block from `zone` — through the per-CPU lists for
     /// orders ≤ 3, else (or if they come up empty) `rmqueue_buddy()` — and
     /// the counters of the CPU it was taken on, for `zone_statistics`.
+    #[inline(always)]
     fn rmqueue(
         &self,
         zone: &Zone,
@@ -534,6 +537,20 @@ impl Mm {
                 return Some(taken);
             }
         }
+        self.rmqueue_buddy(zone, order, mt, alloc_flags)
+    }
+
+    /// `rmqueue_buddy()`: one block straight from the buddy lists under
+    /// the zone lock (the high-atomic reserve first for a non-blocking
+    /// request).
+    #[inline(never)]
+    fn rmqueue_buddy(
+        &self,
+        zone: &Zone,
+        order: u32,
+        mt: MigrateType,
+        alloc_flags: u32,
+    ) -> Option<(Pfn, &CpuStats)> {
         let mut fa = zone.lock_zone();
         let mut pfn = None;
         if alloc_flags & ALLOC_HARDER != 0 && self.policy == GroupingPolicy::Pageblock {
@@ -656,6 +673,7 @@ impl Mm {
     }
 
     /// `get_page_from_freelist()`.
+    #[inline(always)]
     fn get_page_from_freelist(
         &self,
         gfp: Gfp,
@@ -707,55 +725,73 @@ impl Mm {
     /// a free block clean (no flags or mapping, `_mapcount` −1, `index`,
     /// `private` and `compound_head` 0), and the free lists restore that
     /// on the head they tag when they hand a block out.
+    #[inline(always)]
     fn prep_new_page(&self, pfn: Pfn, order: u32, gfp: Gfp, nid: usize, z: &Zone, ev: &CpuStats) {
-        let n = 1usize << order;
         if gfp.intersects(__GFP_ZERO) {
-            for i in 0..n {
-                // an index in range by construction; cannot fail
-                let _ = self.physmem.zero_frame(pfn + i);
-            }
+            self.zero_pages(pfn, order);
         }
         self.mem_map[pfn]._refcount.store(1, Ordering::Release);
         if order > 0 && gfp.intersects(__GFP_COMP) {
-            // prep_compound_page()
-            self.mem_map[pfn].__set(PageFlag::Head);
-            self.mem_map[pfn + 1]
-                .private
-                .store(order as u64, Ordering::Relaxed);
-            for i in 1..n {
-                self.mem_map[pfn + i]
-                    .compound_head
-                    .store(pfn as u64 + 1, Ordering::Release);
-            }
+            self.prep_compound_page(pfn, order);
         }
         ev.count(
             VmEvent::PGALLOC_DMA as usize + z.zone_type as usize,
-            n as u64,
+            1 << order,
         );
         // zone_statistics()
         if self.nodes.len() == 1 {
             // numa_hit and numa_local are the same event on one node
             ev.count_numa(0, super::vmstat::NUMA_HIT);
         } else {
-            let local = z.node == super::glue::cpu_index(self.nodes.len());
-            if z.node == nid {
-                ev.count_numa(z.node, super::vmstat::NUMA_HIT);
-            } else {
-                ev.count_numa(z.node, super::vmstat::NUMA_MISS);
-                ev.count_numa(nid, super::vmstat::NUMA_FOREIGN);
-            }
-            ev.count_numa(
-                z.node,
-                if local {
-                    super::vmstat::NUMA_LOCAL
-                } else {
-                    super::vmstat::NUMA_OTHER
-                },
-            );
+            self.zone_statistics(z, nid, ev);
         }
         if let Some(po) = &self.page_owner {
             po.set_page_owner(self, pfn, order, gfp);
         }
+    }
+
+    /// `kernel_init_pages()` for `__GFP_ZERO`.
+    #[cold]
+    fn zero_pages(&self, pfn: Pfn, order: u32) {
+        for i in 0..1usize << order {
+            // an index in range by construction; cannot fail
+            let _ = self.physmem.zero_frame(pfn + i);
+        }
+    }
+
+    /// `prep_compound_page()`.
+    #[inline(never)]
+    fn prep_compound_page(&self, pfn: Pfn, order: u32) {
+        self.mem_map[pfn].__set(PageFlag::Head);
+        self.mem_map[pfn + 1]
+            .private
+            .store(order as u64, Ordering::Relaxed);
+        for i in 1..1usize << order {
+            self.mem_map[pfn + i]
+                .compound_head
+                .store(pfn as u64 + 1, Ordering::Release);
+        }
+    }
+
+    /// `zone_statistics()` with several nodes: hit or miss/foreign for the
+    /// preferred node, local or other for the allocating CPU's.
+    #[inline(never)]
+    fn zone_statistics(&self, z: &Zone, nid: usize, ev: &CpuStats) {
+        let local = z.node == super::glue::cpu_index(self.nodes.len());
+        if z.node == nid {
+            ev.count_numa(z.node, super::vmstat::NUMA_HIT);
+        } else {
+            ev.count_numa(z.node, super::vmstat::NUMA_MISS);
+            ev.count_numa(nid, super::vmstat::NUMA_FOREIGN);
+        }
+        ev.count_numa(
+            z.node,
+            if local {
+                super::vmstat::NUMA_LOCAL
+            } else {
+                super::vmstat::NUMA_OTHER
+            },
+        );
     }
 
     /// `gfp_to_alloc_flags()`.
@@ -796,12 +832,11 @@ impl Mm {
             Some(p) => Some(p),
             None => self.__alloc_pages_slowpath(gfp, order, nid, highest),
         };
-        let mt = self.alloc_migratetype(gfp);
-        trace(&ev::MM_PAGE_ALLOC, |w| {
+        trace(&ev::MM_PAGE_ALLOC, move |w| {
             w.u64(8, page.map_or(u64::MAX, |p| p as u64))
                 .u32(16, order)
                 .u64(24, gfp.0 as u64)
-                .i32(32, mt as i32);
+                .i32(32, self.alloc_migratetype(gfp) as i32);
         });
         page
     }
@@ -1308,6 +1343,7 @@ impl Mm {
     }
 
     /// `alloc_pages()`: on the current CPU's node.
+    #[inline]
     pub fn alloc_pages(&self, gfp: Gfp, order: u32) -> Option<Pfn> {
         self.__alloc_pages(gfp, order, self.numa_node_id())
     }
