@@ -1081,6 +1081,7 @@ impl Mm {
     /// head is always checked (a mapped, referenced or flagged page is a
     /// bad page); the tails are only cleared, as in Linux unless
     /// `check_pages_enabled` (CONFIG_DEBUG_VM, debug_pagealloc, init_on_*).
+    #[inline(always)]
     fn free_pages_prepare(&self, pfn: Pfn, order: u32) -> bool {
         let n = 1usize << order;
         let slab = 1u64 << PageFlag::Slab as u32;
@@ -1107,7 +1108,7 @@ impl Mm {
             p.private.store(0, Ordering::Relaxed);
             p.compound_head.store(0, Ordering::Relaxed);
         }
-        trace(&ev::MM_PAGE_FREE, |w| {
+        trace(&ev::MM_PAGE_FREE, move |w| {
             w.u64(8, pfn as u64).u32(16, order);
         });
         if let Some(po) = &self.page_owner {
@@ -1137,6 +1138,7 @@ impl Mm {
 
     /// `free_one_page()`: straight to the buddy (counted here, as
     /// `__free_pages_ok` does; per-CPU frees are counted on their CPU).
+    #[inline(never)]
     fn free_one_page(&self, zone: &Zone, pfn: Pfn, order: u32, mt: MigrateType) {
         self.events.count_ev(VmEvent::PGFREE, 1 << order);
         let mut fa = zone.lock_zone();
@@ -1150,6 +1152,7 @@ impl Mm {
     /// goes to its pageblock's free list whatever list it sat on (Linux
     /// ≥ 6.9), so blocks a refill took by fallback do not stay tagged with
     /// the type that stole them.
+    #[inline(never)]
     fn free_pcppages_bulk(
         &self,
         zone: &Zone,
@@ -1187,6 +1190,7 @@ impl Mm {
     /// `nr_pcp_free()` base pages back, starting with the list just freed
     /// to. A busy list
     /// (a drain from another CPU) sends the block straight to the buddy.
+    #[inline(always)]
     fn free_unref_page(&self, zone: &Zone, pfn: Pfn, order: u32) {
         let block_mt = if self.group_by_mobility() {
             zone.get_pageblock_migratetype(pfn)
@@ -1220,6 +1224,7 @@ impl Mm {
     }
 
     /// `__free_pages_ok()` / `free_the_page()`.
+    #[inline(always)]
     fn free_the_page(&self, zone: &Zone, pfn: Pfn, order: u32) {
         if !self.free_pages_prepare(pfn, order) {
             return;
