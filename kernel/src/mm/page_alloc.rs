@@ -125,7 +125,7 @@ impl Mm {
         p.__set(PageFlag::Buddy);
     }
 
-    #[inline]
+    #[inline(always)]
     fn add_to_free_list(&self, fa: &mut FreeAreas, pfn: Pfn, order: u32, list: u8, tail: bool) {
         fa.free_orders |= 1 << order;
         self.set_buddy(pfn, order, list);
@@ -138,7 +138,7 @@ impl Mm {
         fa.free_area[order as usize].nr_free += 1;
     }
 
-    #[inline]
+    #[inline(always)]
     fn del_page_from_free_list(&self, fa: &mut FreeAreas, pfn: Pfn, order: u32) {
         let p = &self.mem_map[pfn];
         let list = p.index.load(Ordering::Relaxed) as u8;
