@@ -434,6 +434,7 @@ impl Mm {
     }
 
     /// `__rmqueue()`: the zone lock is held.
+    #[inline(always)]
     pub(crate) fn __rmqueue(
         &self,
         fa: &mut FreeAreas,
