@@ -777,3 +777,45 @@ fn numa_nodes() {
     glue::set_cpu(0);
     mm.verify().unwrap();
 }
+
+/// `get_page_from_freelist` tries the preferred zone first and walks on
+/// when its watermark refuses: to the node's lower zone (DMA) on one node,
+/// to the next node's zone (a NUMA miss) on two.
+#[test]
+fn zonelist_walk_goes_past_the_preferred_zone() {
+    let one = boot(GroupingPolicy::Pageblock, 64);
+    let two = Mm::new(&MmConfig {
+        mem_bytes: 64 << 20,
+        nr_nodes: 2,
+        nr_cpus: 2,
+        ..Default::default()
+    })
+    .unwrap();
+    for (mm, cpu) in [(&one, 0), (&two, 1)] {
+        glue::set_cpu(cpu);
+        let preferred = (mm.numa_node_id(), ZoneType::Normal as usize);
+        let mut taken = Vec::new();
+        let walked = loop {
+            let Some(p) = mm.alloc_pages(GFP_KERNEL | __GFP_NOWARN, 0) else {
+                break None;
+            };
+            taken.push(p);
+            let page = &mm.mem_map[p];
+            if (page.page_to_nid(), page.page_zonenum()) != preferred {
+                break Some((page.page_to_nid(), page.page_zonenum()));
+            }
+        };
+        if mm.nodes.len() == 1 {
+            assert_eq!(walked, Some((0, ZoneType::Dma as usize)));
+        } else {
+            assert_eq!(walked, Some((0, ZoneType::Normal as usize)));
+            assert!(mm.events.numa(0)[vmstat::NUMA_MISS] > 0);
+            assert!(mm.events.numa(1)[vmstat::NUMA_FOREIGN] > 0);
+        }
+        for p in taken {
+            mm.__free_pages(p, 0);
+        }
+        glue::set_cpu(0);
+        mm.verify().unwrap();
+    }
+}
