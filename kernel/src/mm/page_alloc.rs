@@ -714,6 +714,21 @@ impl Mm {
         self.zonelist_walk(gfp, order, alloc_flags, nid, highest, mt, tried_first)
     }
 
+    /// [`Self::get_page_from_freelist`] out of line, for the slow path's
+    /// attempts: the allocation fast path is the one place worth a copy of
+    /// its first-zone step.
+    #[inline(never)]
+    fn get_page_from_freelist_slow(
+        &self,
+        gfp: Gfp,
+        order: u32,
+        alloc_flags: u32,
+        nid: usize,
+        highest: usize,
+    ) -> Option<Pfn> {
+        self.get_page_from_freelist(gfp, order, alloc_flags, nid, highest)
+    }
+
     /// The rest of `get_page_from_freelist()`'s walk: the zonelist from its
     /// second zone if the first was tried, else from its first; then, if
     /// `ALLOC_NOFRAGMENT` found nothing, the whole zonelist without it.
@@ -935,13 +950,13 @@ impl Mm {
         if gfp.intersects(__GFP_KSWAPD_RECLAIM) {
             self.wakeup_kswapd(nid, order);
         }
-        if let Some(p) = self.get_page_from_freelist(gfp, order, alloc_flags, nid, highest) {
+        if let Some(p) = self.get_page_from_freelist_slow(gfp, order, alloc_flags, nid, highest) {
             return Some(p);
         }
         let can_direct_reclaim = gfp.intersects(__GFP_DIRECT_RECLAIM);
         // pages parked on per-CPU lists cannot merge: give them back
         self.drain_all_pages();
-        if let Some(p) = self.get_page_from_freelist(gfp, order, alloc_flags, nid, highest) {
+        if let Some(p) = self.get_page_from_freelist_slow(gfp, order, alloc_flags, nid, highest) {
             return Some(p);
         }
         if can_direct_reclaim {
@@ -958,7 +973,7 @@ impl Mm {
                 if self.shrink_slab(1 << order.max(5)) > 0 {
                     self.drain_all_pages();
                     if let Some(p) =
-                        self.get_page_from_freelist(gfp, order, alloc_flags, nid, highest)
+                        self.get_page_from_freelist_slow(gfp, order, alloc_flags, nid, highest)
                     {
                         return Some(p);
                     }
@@ -979,7 +994,8 @@ impl Mm {
         if self.policy == GroupingPolicy::Pageblock
             && self.unreserve_highatomic_pageblock(self.alloc_migratetype(gfp), true)
         {
-            if let Some(p) = self.get_page_from_freelist(gfp, order, alloc_flags, nid, highest) {
+            if let Some(p) = self.get_page_from_freelist_slow(gfp, order, alloc_flags, nid, highest)
+            {
                 return Some(p);
             }
         }
@@ -1007,7 +1023,8 @@ impl Mm {
             let r = self.compact_zone_order(z, order, gfp, highest);
             if r == super::compaction::CompactResult::Success {
                 self.drain_all_pages();
-                if let Some(p) = self.get_page_from_freelist(gfp, order, alloc_flags, nid, highest)
+                if let Some(p) =
+                    self.get_page_from_freelist_slow(gfp, order, alloc_flags, nid, highest)
                 {
                     self.events.count_ev(VmEvent::COMPACTSUCCESS, 1);
                     return Some(p);
