@@ -49,16 +49,25 @@ fn stack_top() -> Option<usize> {
 /// Fill `out` with return addresses, innermost first; returns how many.
 #[inline(never)]
 pub fn stack_trace_save(out: &mut [usize]) -> usize {
+    stack_trace_save_from(frame_address(), out)
+}
+
+/// [`stack_trace_save`] from the frame whose [`frame_address`] is `fp` (a
+/// live frame of the calling thread, e.g. the caller's own): the first
+/// address is where that frame's function returns to. Starting at the
+/// caller's frame skips the hops through the capture machinery's frames.
+#[inline(never)]
+pub fn stack_trace_save_from(fp: usize, out: &mut [usize]) -> usize {
     #[cfg(target_arch = "x86_64")]
     if let Some(top) = stack_top() {
-        let (mut fp, sp): (usize, usize);
-        // SAFETY: reads two registers, no memory access.
+        let sp: usize;
+        // SAFETY: reads a register, no memory access.
         unsafe {
-            std::arch::asm!("mov {}, rbp", "mov {}, rsp", out(reg) fp, out(reg) sp,
-                options(nomem, nostack, preserves_flags));
+            std::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags));
         }
+        let mut fp = fp;
         let mut n = 0;
-        while n < out.len() && fp % 8 == 0 && fp >= sp && fp + 16 <= top {
+        while n < out.len() && fp.is_multiple_of(8) && fp >= sp && fp + 16 <= top {
             // SAFETY: [fp, fp + 16) lies between the stack pointer and the
             // top of this thread's stack, which is mapped and ours.
             let (next, ret) = unsafe {
@@ -79,6 +88,7 @@ pub fn stack_trace_save(out: &mut [usize]) -> usize {
         }
         return n;
     }
+    let _ = fp;
     let mut n = 0;
     backtrace::trace(|f| {
         if n < out.len() {

@@ -13,17 +13,56 @@
 //! Invariant: every function here is callable from any host thread and
 //! never panics.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::sync::OnceLock;
 
+/// The identity a host thread has for page_owner and error reports:
+/// `current->pid`, `->tgid` and `->comm` as Linux stores it (16
+/// NUL-padded bytes), kept ready because page_owner reads it on every
+/// allocation. A thread nobody named is the boot task `swapper/<cpu>`.
+#[derive(Clone, Copy)]
+struct Ident {
+    pid: i32,
+    tgid: i32,
+    comm: [u8; 16],
+    named: bool,
+}
+
+impl Ident {
+    const fn swapper(cpu: usize) -> Ident {
+        let mut comm = *b"swapper/\0\0\0\0\0\0\0\0";
+        let mut digits = 1;
+        while digits < 7 && cpu >= 10usize.pow(digits as u32) {
+            digits += 1;
+        }
+        let (mut n, mut i) = (cpu, digits);
+        while i > 0 {
+            i -= 1;
+            comm[8 + i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        Ident {
+            pid: 0,
+            tgid: 0,
+            comm,
+            named: false,
+        }
+    }
+}
+
 thread_local! {
-    static CPU: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-    static CURRENT: RefCell<(i32, i32, String)> = const { RefCell::new((0, 0, String::new())) };
+    static CPU: Cell<usize> = const { Cell::new(0) };
+    static IDENT: Cell<Ident> = const { Cell::new(Ident::swapper(0)) };
 }
 
 /// Binds the calling host thread to simulated CPU `cpu`.
 pub fn set_cpu(cpu: usize) {
     CPU.with(|c| c.set(cpu));
+    IDENT.with(|i| {
+        if !i.get().named {
+            i.set(Ident::swapper(cpu));
+        }
+    });
 }
 
 #[inline]
@@ -54,50 +93,43 @@ pub fn cpu_index(len: usize) -> usize {
     }
 }
 
-/// Sets the identity `current` has for page_owner and error reports.
+/// Sets the identity `current` has for page_owner and error reports; an
+/// empty `comm` makes the thread the boot task again. `comm` is cut to 15
+/// bytes, at a character boundary.
 pub fn set_current(pid: i32, tgid: i32, comm: &str) {
-    CURRENT.with(|c| *c.borrow_mut() = (pid, tgid, comm.chars().take(15).collect()));
-}
-
-/// `(current->pid, current->tgid, current->comm)`; a thread nobody named is
-/// the boot task `swapper/N`.
-pub fn current() -> (i32, i32, String) {
-    if in_kernel() {
-        return crate::kernel::sched::current::with_current(|t| (t.pid, t.tgid, t.comm()));
-    }
-    CURRENT.with(|c| {
-        let c = c.borrow();
-        if c.2.is_empty() {
-            (0, 0, format!("swapper/{}", smp_processor_id()))
-        } else {
-            c.clone()
+    let ident = if comm.is_empty() {
+        Ident::swapper(CPU.with(Cell::get))
+    } else {
+        let mut c = [0u8; 16];
+        let n = (0..=comm.len().min(15))
+            .rev()
+            .find(|&n| comm.is_char_boundary(n))
+            .unwrap_or(0);
+        c[..n].copy_from_slice(&comm.as_bytes()[..n]);
+        Ident {
+            pid,
+            tgid,
+            comm: c,
+            named: true,
         }
-    })
+    };
+    IDENT.with(|i| i.set(ident));
 }
 
-/// [`current`] with `comm` as Linux stores it: 16 NUL-padded bytes
-/// (no allocation on the boot-task path, which page_owner hits often).
+/// `(current->pid, current->tgid, current->comm)`.
+pub fn current() -> (i32, i32, String) {
+    let (pid, tgid, c) = current_comm16();
+    let n = c.iter().position(|&b| b == 0).unwrap_or(16);
+    (pid, tgid, String::from_utf8_lossy(&c[..n]).into_owned())
+}
+
+/// [`current`] with `comm` as Linux stores it: 16 NUL-padded bytes.
 pub fn current_comm16() -> (i32, i32, [u8; 16]) {
-    let mut c = [0u8; 16];
     if in_kernel() {
         return crate::kernel::sched::current::with_current(|t| (t.pid, t.tgid, t.comm_bytes()));
     }
-    CURRENT.with(|cur| {
-        let cur = cur.borrow();
-        if cur.2.is_empty() {
-            // "swapper/N" without a heap allocation (at most 15 bytes).
-            let _ = std::io::Write::write_fmt(
-                &mut &mut c[..15],
-                format_args!("swapper/{}", smp_processor_id()),
-            );
-            (0, 0, c)
-        } else {
-            for (i, b) in cur.2.bytes().take(15).enumerate() {
-                c[i] = b;
-            }
-            (cur.0, cur.1, c)
-        }
-    })
+    let i = IDENT.with(Cell::get);
+    (i.pid, i.tgid, i.comm)
 }
 
 /// `local_clock()`: nanoseconds since the first call in this process.
