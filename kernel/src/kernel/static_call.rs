@@ -96,11 +96,12 @@ impl Default for StaticCall {
 }
 
 /// `static_call_cond(name)()`: call `$func` (an `extern "C" fn()` that
-/// does not unwind) while `$key` (the path of a `static StaticCall`) is on;
-/// a 5-byte NOP otherwise.
+/// does not unwind, with a `static_call_thunk!($func)` beside it) while
+/// `$key` (the path of a `static StaticCall`) is on; a 5-byte NOP
+/// otherwise.
 #[macro_export]
 macro_rules! static_call_cond {
-    ($key:path, $func:path) => {{
+    ($key:path, $func:ident) => {{
         #[cfg(target_arch = "x86_64")]
         $crate::arch_static_call_cond!($key, $func);
         #[cfg(not(target_arch = "x86_64"))]
@@ -123,9 +124,58 @@ mod tests {
     extern "C" fn count_test() {
         TEST_CALLS.fetch_add(1, Ordering::Relaxed);
     }
+    crate::static_call_thunk!(count_test);
 
     extern "C" fn count_other() {
         OTHER_CALLS.fetch_add(1, Ordering::Relaxed);
+    }
+    crate::static_call_thunk!(count_other);
+
+    static FLIP_KEY: StaticCall = StaticCall::new();
+    static FLIP_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+    /// Clobbers what a C function may (the thunk must restore all of it).
+    extern "C" fn count_flip() {
+        FLIP_CALLS.fetch_add(1, Ordering::Relaxed);
+    }
+    crate::static_call_thunk!(count_flip);
+
+    #[inline(never)]
+    fn site() {
+        crate::static_call_cond!(FLIP_KEY, count_flip);
+    }
+
+    static CLOBBER_KEY: StaticCall = StaticCall::new();
+
+    /// Dirties general-purpose and SSE registers, as any C function may.
+    extern "C" fn clobber() {
+        let v: [f64; 16] = std::array::from_fn(|i| std::hint::black_box(i as f64) * 1.5);
+        let w: [u64; 9] = std::array::from_fn(|i| std::hint::black_box(i as u64) * 7);
+        std::hint::black_box((v.iter().sum::<f64>(), w.iter().sum::<u64>()));
+    }
+    crate::static_call_thunk!(clobber);
+
+    /// Values the compiler keeps in caller-saved registers across a site
+    /// (it was told the site clobbers none).
+    #[inline(never)]
+    fn live_across_site(x: u64, f: f64) -> (u64, f64) {
+        let (x, f) = std::hint::black_box((x, f));
+        let a: [u64; 8] = std::array::from_fn(|i| x.wrapping_mul(i as u64 + 3));
+        let b: [f64; 8] = std::array::from_fn(|i| f * (i as f64 + 0.5));
+        crate::static_call_cond!(CLOBBER_KEY, clobber);
+        (
+            a.iter().fold(0u64, |s, v| s.rotate_left(5) ^ v),
+            b.iter().fold(0.0, |s, v| s * 1.25 + v),
+        )
+    }
+
+    #[test]
+    fn the_thunk_preserves_every_register() {
+        let want = live_across_site(0x1234_5678, 3.75);
+        CLOBBER_KEY.inc().expect("patch");
+        let got = live_across_site(0x1234_5678, 3.75);
+        CLOBBER_KEY.dec();
+        assert_eq!(want, got);
     }
 
     /// One pass over a site of each key; the calls each made.
@@ -163,15 +213,6 @@ mod tests {
     /// the new state at once.
     #[test]
     fn patching_while_other_threads_execute_the_site() {
-        static FLIP_KEY: StaticCall = StaticCall::new();
-        static FLIP_CALLS: AtomicUsize = AtomicUsize::new(0);
-        extern "C" fn count_flip() {
-            FLIP_CALLS.fetch_add(1, Ordering::Relaxed);
-        }
-        #[inline(never)]
-        fn site() {
-            crate::static_call_cond!(FLIP_KEY, count_flip);
-        }
         let stop = AtomicBool::new(false);
         let passes = AtomicUsize::new(0);
         std::thread::scope(|s| {

@@ -10,9 +10,11 @@
 //! costs that NOP and nothing else: no load, no test, no branch for the
 //! compiler to lay out. Turning the key on rewrites each NOP into
 //! `call func` (`arch_static_call_transform`, through `text_poke_batch`).
-//! To the compiler a site is a call that may happen: it clobbers the
-//! caller-saved registers (`clobber_abi("C")`) and memory, and keeps the
-//! stack aligned for a call, with no red zone below it.
+//! A site calls its function through a thunk (`static_call_thunk!`) that
+//! saves and restores every caller-saved register, so to the compiler a
+//! site clobbers no register: only memory (it is a compiler barrier, like
+//! Linux's `barrier()` in `rcu_read_lock()`), and it keeps the stack
+//! aligned for a call with no red zone below it.
 //!
 //! Invariants: every site is 2-byte aligned (so its first two bytes can be
 //! stored atomically by `text_poke`) and is always either the NOP or a call
@@ -32,17 +34,17 @@ pub const CALL_INSN_SIZE: usize = 5;
 /// `call rel32`.
 const CALL_INSN_OPCODE: u8 = 0xe8;
 
-/// The x86 body of `static_call_cond!`: a site that calls `$func` (an
-/// `extern "C" fn()` that must not unwind) while `$key` (the path of a
-/// `static StaticCall`) is on, and does nothing otherwise.
+/// The x86 body of `static_call_cond!`: a site that calls `$func`'s thunk
+/// (see [`static_call_thunk!`](crate::static_call_thunk)) while `$key`
+/// (the path of a `static StaticCall`) is on, and does nothing otherwise.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! arch_static_call_cond {
-    ($key:path, $func:path) => {{
-        const _: extern "C" fn() = $func;
-        // SAFETY: the site is a NOP or a call of `$func`, which takes no
-        // arguments, follows the C ABI (whose clobbers are declared) and
-        // does not unwind; the stack is aligned for it (no `nostack`).
+    ($key:path, $func:ident) => {{
+        // SAFETY: the site is a NOP or a call of `$func`'s thunk, which
+        // preserves every register and the stack above the return address
+        // (no red zone is in use: no `nostack`); it may read and write
+        // memory, as the asm's default memory clobber says.
         unsafe {
             ::core::arch::asm!(
                 ".balign 2",
@@ -50,19 +52,76 @@ macro_rules! arch_static_call_cond {
                 ".pushsection __static_call_sites, \"awR\"",
                 ".balign 8",
                 ".long 2b - .",
-                ".long {func} - .",
+                concat!(".long __static_call_thunk_", stringify!($func), " - ."),
                 ".quad {key} - .",
                 ".popsection",
-                func = sym $func,
                 key = sym $key,
-                clobber_abi("C"),
             );
         }
     }};
 }
 
+/// Define the thunk that `static_call_cond!(KEY, $func)` sites call: it
+/// saves every caller-saved register (the nine general-purpose ones and
+/// `xmm0`–`xmm15`), calls `$func` (an `extern "C" fn()` that must not
+/// unwind) with the stack aligned, and restores them — Linux's
+/// `preempt_schedule_thunk` pattern, so that a site clobbers nothing and
+/// the compiler lays out the code around it as if it were not there. It
+/// keeps a frame-pointer frame (and its CFI) for stack walkers.
+#[macro_export]
+macro_rules! static_call_thunk {
+    ($func:ident) => {
+        const _: extern "C" fn() = $func;
+        ::core::arch::global_asm!(
+            concat!(".pushsection .text.__static_call_thunk_", stringify!($func), ",\"ax\",@progbits"),
+            concat!(".globl __static_call_thunk_", stringify!($func)),
+            concat!(".hidden __static_call_thunk_", stringify!($func)),
+            concat!(".type __static_call_thunk_", stringify!($func), ",@function"),
+            ".p2align 4",
+            concat!("__static_call_thunk_", stringify!($func), ":"),
+            ".cfi_startproc",
+            "push rbp",
+            ".cfi_def_cfa_offset 16",
+            ".cfi_offset rbp, -16",
+            "mov rbp, rsp",
+            ".cfi_def_cfa_register rbp",
+            "push rax", "push rcx", "push rdx", "push rsi", "push rdi",
+            "push r8", "push r9", "push r10", "push r11",
+            // 9 pushes left rsp 8 off 16-byte alignment: 16 xmm + 8
+            "sub rsp, 264",
+            "movaps [rsp + 0x00], xmm0", "movaps [rsp + 0x10], xmm1",
+            "movaps [rsp + 0x20], xmm2", "movaps [rsp + 0x30], xmm3",
+            "movaps [rsp + 0x40], xmm4", "movaps [rsp + 0x50], xmm5",
+            "movaps [rsp + 0x60], xmm6", "movaps [rsp + 0x70], xmm7",
+            "movaps [rsp + 0x80], xmm8", "movaps [rsp + 0x90], xmm9",
+            "movaps [rsp + 0xa0], xmm10", "movaps [rsp + 0xb0], xmm11",
+            "movaps [rsp + 0xc0], xmm12", "movaps [rsp + 0xd0], xmm13",
+            "movaps [rsp + 0xe0], xmm14", "movaps [rsp + 0xf0], xmm15",
+            "call {func}",
+            "movaps xmm0, [rsp + 0x00]", "movaps xmm1, [rsp + 0x10]",
+            "movaps xmm2, [rsp + 0x20]", "movaps xmm3, [rsp + 0x30]",
+            "movaps xmm4, [rsp + 0x40]", "movaps xmm5, [rsp + 0x50]",
+            "movaps xmm6, [rsp + 0x60]", "movaps xmm7, [rsp + 0x70]",
+            "movaps xmm8, [rsp + 0x80]", "movaps xmm9, [rsp + 0x90]",
+            "movaps xmm10, [rsp + 0xa0]", "movaps xmm11, [rsp + 0xb0]",
+            "movaps xmm12, [rsp + 0xc0]", "movaps xmm13, [rsp + 0xd0]",
+            "movaps xmm14, [rsp + 0xe0]", "movaps xmm15, [rsp + 0xf0]",
+            "add rsp, 264",
+            "pop r11", "pop r10", "pop r9", "pop r8",
+            "pop rdi", "pop rsi", "pop rdx", "pop rcx", "pop rax",
+            "pop rbp",
+            ".cfi_def_cfa rsp, 8",
+            "ret",
+            ".cfi_endproc",
+            concat!(".size __static_call_thunk_", stringify!($func), ", . - __static_call_thunk_", stringify!($func)),
+            ".popsection",
+            func = sym $func,
+        );
+    };
+}
+
 /// `struct static_call_site` with relative offsets, as the asm above lays
-/// it out.
+/// it out (`func` is the thunk's address).
 #[repr(C)]
 pub struct StaticCallSite {
     addr: i32,
@@ -80,7 +139,7 @@ impl StaticCallSite {
         self.field(0, self.addr as i64)
     }
 
-    /// The function the site calls when on.
+    /// The thunk the site calls when on.
     pub fn func(&self) -> usize {
         self.field(4, self.func as i64)
     }

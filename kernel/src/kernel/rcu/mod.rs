@@ -89,6 +89,11 @@ extern "C" fn rcu_read_unlock_call() {
     __rcu_read_unlock()
 }
 
+#[cfg(target_arch = "x86_64")]
+crate::static_call_thunk!(rcu_read_lock_call);
+#[cfg(target_arch = "x86_64")]
+crate::static_call_thunk!(rcu_read_unlock_call);
+
 /// `__rcu_read_lock()`: out of line, as in Linux; called only in debug
 /// builds and while some kernel runs the preemptible flavour.
 fn __rcu_read_lock() {
