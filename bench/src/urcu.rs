@@ -61,28 +61,24 @@ pub enum Urcu {
 /// `n` read-side sections on a thread registered for `flavour`.
 fn reads(flavour: Urcu, n: u64) -> u64 {
     let p = black_box(shared());
-    let mut sum = 0u64;
     // SAFETY: the caller registered the thread for `flavour`; the pointer
     // refers to a static that is never freed.
     unsafe {
         match flavour {
-            Urcu::Memb => {
-                for _ in 0..n {
-                    urcu_memb_read_lock();
-                    sum = sum.wrapping_add(*p.load(Ordering::Acquire));
-                    urcu_memb_read_unlock();
-                }
-            }
-            Urcu::Qsbr => {
-                for _ in 0..n {
-                    urcu_qsbr_read_lock();
-                    sum = sum.wrapping_add(*p.load(Ordering::Acquire));
-                    urcu_qsbr_read_unlock();
-                }
-            }
+            Urcu::Memb => crate::rcu::read_sections(n, || {
+                urcu_memb_read_lock();
+                let v = *p.load(Ordering::Acquire);
+                urcu_memb_read_unlock();
+                v
+            }),
+            Urcu::Qsbr => crate::rcu::read_sections(n, || {
+                urcu_qsbr_read_lock();
+                let v = *p.load(Ordering::Acquire);
+                urcu_qsbr_read_unlock();
+                v
+            }),
         }
     }
-    sum
 }
 
 /// `rcu_read_lock()` + `rcu_dereference()` + read + `rcu_read_unlock()` on
