@@ -90,9 +90,10 @@ impl PercpuCounter {
         let _g = self.shared.lock.lock_irqsave();
         // Re-read under the lock, with interrupts off, as Linux does.
         let count = c.load(Ordering::Relaxed);
-        self.shared
-            .count
-            .fetch_add(count + amount, Ordering::Relaxed);
+        // `fbc->count += count + amount`: every writer holds the lock, so a
+        // load and a store (no locked read-modify-write) suffice.
+        let shared = &self.shared.count;
+        shared.store(shared.load(Ordering::Relaxed) + count + amount, Ordering::Relaxed);
         this_cpu_add_signed(c, -count);
     }
 
