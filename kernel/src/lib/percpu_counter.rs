@@ -93,7 +93,10 @@ impl PercpuCounter {
         // `fbc->count += count + amount`: every writer holds the lock, so a
         // load and a store (no locked read-modify-write) suffice.
         let shared = &self.shared.count;
-        shared.store(shared.load(Ordering::Relaxed) + count + amount, Ordering::Relaxed);
+        shared.store(
+            shared.load(Ordering::Relaxed) + count + amount,
+            Ordering::Relaxed,
+        );
         this_cpu_add_signed(c, -count);
     }
 

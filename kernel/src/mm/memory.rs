@@ -49,11 +49,24 @@ fn mk_pte(pfn: Pfn, prot: u64) -> u64 {
     ((pfn as u64) << PAGE_SHIFT) | prot
 }
 
+/// What a new mapping maps, for `page_add_rmap`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mapping {
+    /// A shared (shmem/file) page: counted in `NR_MAPPED`, never charged.
+    Shmem,
+    /// A private page, charged to the memory cgroup here.
+    Anon,
+    /// A private page whose charge the caller already made (the fault
+    /// path's `mem_cgroup_charge()`, which may fail at the limit).
+    AnonCharged,
+}
+
 impl MmStruct {
     /// Adds the mapping of `pfn` at `addr` (`page_add_*_rmap`): the first
     /// one counts the page in the node's vmstat and, for a private page,
     /// makes it movable (reverse-mapped, see rmap.rs).
-    pub(crate) fn page_add_rmap(&self, sys: &Mm, pfn: Pfn, shmem: bool, addr: u64) {
+    pub(crate) fn page_add_rmap(&self, sys: &Mm, pfn: Pfn, kind: Mapping, addr: u64) {
+        let shmem = kind == Mapping::Shmem;
         let p = &sys.mem_map[pfn];
         if !shmem {
             sys.anon_rmap.add(pfn, &self.this, addr);
@@ -71,7 +84,7 @@ impl MmStruct {
             sys.nodes[p.page_to_nid()].vm_stat[item].fetch_add(1, Ordering::Relaxed);
         }
         self.add_mm_counter(if shmem { MM_SHMEMPAGES } else { MM_ANONPAGES }, 1);
-        if !shmem {
+        if kind == Mapping::Anon {
             if let Some(cg) = self.memcg() {
                 cg.res.charge_force(crate::mm::PAGE_SIZE as i64);
             }
@@ -216,7 +229,7 @@ impl MmStruct {
                     let entry = mk_pte(pfn, vm_get_page_prot(vma.vm_flags))
                         | _PAGE_ACCESSED
                         | if write { _PAGE_DIRTY } else { 0 };
-                    self.install_pte(sys, pt, addr, pfn, entry, true);
+                    self.install_pte(sys, pt, addr, pfn, entry, Mapping::Shmem);
                     Ok(())
                 }
             }
@@ -226,17 +239,26 @@ impl MmStruct {
     }
 
     /// Maps `pfn` (holding a reference for the PTE) at the empty slot, or
-    /// drops the reference if another thread got there first.
-    fn install_pte(&self, sys: &Mm, pt: Pfn, addr: u64, pfn: Pfn, entry: u64, shmem: bool) {
+    /// drops the reference if another thread got there first (`false`).
+    fn install_pte(
+        &self,
+        sys: &Mm,
+        pt: Pfn,
+        addr: u64,
+        pfn: Pfn,
+        entry: u64,
+        kind: Mapping,
+    ) -> bool {
         let idx = table_index(addr, 0);
         let l = self.pte_lockptr(pt).lock();
         if read_entry(sys, pt, idx) != 0 {
             drop(l);
             sys.put_page(pfn);
-            return;
+            return false;
         }
-        self.page_add_rmap(sys, pfn, shmem, addr);
+        self.page_add_rmap(sys, pfn, kind, addr);
         set_entry(sys, pt, idx, entry);
+        true
     }
 
     /// `do_anonymous_page()`: a zeroed page (usk has no shared zero page,
@@ -249,9 +271,10 @@ impl MmStruct {
         addr: u64,
         write: bool,
     ) -> Result<(), FaultError> {
-        // mem_cgroup_charge(): reserve the page in the group first; a group
-        // at its limit fails the fault (the charge is made for good when
-        // the page is mapped).
+        // mem_cgroup_charge(): charge the page to the group first; a group
+        // at its limit fails the fault. The mapping keeps the charge (it is
+        // dropped when the page is unmapped), so it is undone only if the
+        // page never gets mapped.
         let cg = self.memcg();
         if let Some(cg) = &cg {
             cg.charge_pages(1).map_err(|_| FaultError::Memcg)?;
@@ -273,8 +296,9 @@ impl MmStruct {
         if write {
             entry |= _PAGE_DIRTY;
         }
-        self.install_pte(sys, pt, addr, pfn, entry, false);
-        uncharge();
+        if !self.install_pte(sys, pt, addr, pfn, entry, Mapping::AnonCharged) {
+            uncharge();
+        }
         Ok(())
     }
 
@@ -301,7 +325,7 @@ impl MmStruct {
         let l = self.pte_lockptr(pt).lock();
         let installed = read_entry(sys, pt, idx) == old_pte;
         if installed {
-            self.page_add_rmap(sys, new, false, addr);
+            self.page_add_rmap(sys, new, Mapping::Anon, addr);
             let entry = mk_pte(new, vm_get_page_prot(vma.vm_flags))
                 | _PAGE_RW
                 | _PAGE_ACCESSED
@@ -408,7 +432,7 @@ impl MmStruct {
                 }
                 let pfn = pte_pfn(pte);
                 sys.get_page(pfn);
-                child.page_add_rmap(sys, pfn, false, addr);
+                child.page_add_rmap(sys, pfn, Mapping::Anon, addr);
                 set_entry(sys, dpt, idx, pte & !_PAGE_ACCESSED);
             }
         });
