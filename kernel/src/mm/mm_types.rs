@@ -239,7 +239,7 @@ pub struct MmStruct {
     /// `pgtables_bytes`: PTE, PMD and PUD tables (VmPTE).
     pub(crate) pgtables_bytes: AtomicI64,
     /// The kernel whose page allocator backs this address space.
-    pub(crate) owner: usize,
+    pub(crate) owner: crate::kernel::sched::current::OwnerKernel,
     /// This address space, as the reverse map names it.
     pub(crate) this: Weak<MmStruct>,
     /// The memory cgroup its private pages are charged to (the owner's
@@ -269,7 +269,7 @@ impl MmStruct {
             rss_stat: Default::default(),
             pgtables_bytes: AtomicI64::new(0),
             memcg: parking_lot::Mutex::new(None),
-            owner: crate::kernel::sched::current::kernel_ptr() as usize,
+            owner: crate::kernel::sched::current::OwnerKernel::current(),
             this: this.clone(),
         })
     }
@@ -278,17 +278,11 @@ impl MmStruct {
     /// thread would hand its frames to the wrong allocator, a usk bug.
     #[inline]
     pub(crate) fn sys(&self) -> crate::init::kernel::KernelRef {
-        assert_eq!(
-            crate::kernel::sched::current::kernel_ptr() as usize,
-            self.owner,
+        assert!(
+            self.owner.is_current(),
             "mm_struct used outside the kernel that created it"
         );
         crate::init::kernel::kernel()
-    }
-
-    /// Are we running on a thread of the owning kernel?
-    pub(crate) fn on_owner(&self) -> bool {
-        self.owner != 0 && crate::kernel::sched::current::kernel_ptr() as usize == self.owner
     }
 
     #[inline]
@@ -343,7 +337,7 @@ impl Drop for MmStruct {
     /// `mmput()` of the last user: `exit_mmap()`. On a thread outside the
     /// owning kernel (the kernel is gone) there is nothing left to free.
     fn drop(&mut self) {
-        if self.on_owner() {
+        if self.owner.is_current() {
             self.exit_mmap();
         }
     }

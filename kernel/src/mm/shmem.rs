@@ -26,7 +26,7 @@ pub struct ShmemFile {
     /// Inode number on the internal shmem mount (device 00:01).
     pub i_ino: u64,
     pages: Mutex<BTreeMap<u64, Pfn>>,
-    owner: usize,
+    owner: crate::kernel::sched::current::OwnerKernel,
 }
 
 /// `get_next_ino()`: inode numbers of the internal shmem mount (one
@@ -40,7 +40,7 @@ impl ShmemFile {
         ShmemFile {
             i_ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
             pages: Mutex::new(BTreeMap::new()),
-            owner: crate::kernel::sched::current::kernel_ptr() as usize,
+            owner: crate::kernel::sched::current::OwnerKernel::current(),
         }
     }
 
@@ -94,7 +94,7 @@ impl Default for ShmemFile {
 impl Drop for ShmemFile {
     /// The last mapping went away: truncate the cache.
     fn drop(&mut self) {
-        if self.owner == 0 || crate::kernel::sched::current::kernel_ptr() as usize != self.owner {
+        if !self.owner.is_current() {
             return;
         }
         let k = crate::init::kernel::kernel();

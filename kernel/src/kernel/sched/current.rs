@@ -72,3 +72,21 @@ pub fn in_kernel_thread() -> bool {
 pub(crate) fn kernel_ptr() -> *const Kernel {
     KERNEL.with(|k| k.get())
 }
+
+/// The kernel an object was created in (none if created on a plain host
+/// thread), for objects whose teardown must run in that kernel and is
+/// skipped elsewhere — e.g. when the kernel itself is already gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OwnerKernel(usize);
+
+impl OwnerKernel {
+    /// The calling thread's kernel.
+    pub(crate) fn current() -> Self {
+        OwnerKernel(kernel_ptr() as usize)
+    }
+
+    /// Whether the calling thread runs in this (existing) kernel.
+    pub(crate) fn is_current(self) -> bool {
+        self.0 != 0 && self == Self::current()
+    }
+}
