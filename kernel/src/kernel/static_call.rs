@@ -4,8 +4,9 @@
 //! preemptible-RCU reader bookkeeping that a boot option selects.
 //!
 //! `static_call_cond!(KEY, func)` is a 5-byte NOP while `KEY` is off and
-//! `call func` while it is on (`arch/x86/static_call.rs` lays out the
-//! sites, `arch/x86/text_poke.rs` rewrites them). Linux's sites all call
+//! a call of `func` — through a thunk that preserves every register — while
+//! it is on (`arch/x86/static_call.rs` lays out the sites and thunks,
+//! `arch/x86/text_poke.rs` rewrites them). Linux's sites all call
 //! one function that `static_call_update()` changes; usk's name their own
 //! function and a key switches a family of them between that function and
 //! NULL — so the lock and unlock halves of a primitive share one key. Keys
