@@ -123,6 +123,9 @@ impl CpuState {
 }
 
 pub struct Kernel {
+    /// Unique among the kernels this process ever boots (never 0), unlike
+    /// the kernel's address, which a later kernel may reuse.
+    pub(crate) instance_id: u64,
     pub cmdline: Cmdline,
     pub mem_bytes: u64,
     pub preempt_full: bool,
@@ -295,7 +298,11 @@ impl Kernel {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(crate::kernel::rcu::tree::DEFAULT_BLIMIT),
         )
-        .map_err(|e| BootError::Rcu(format!("rcu=preempt: cannot patch rcu_read_lock(): {e}")))?;
+        .map_err(|e| {
+            BootError::Rcu(format!(
+                "preemptible RCU (rcu=preempt or preempt=full): cannot patch rcu_read_lock(): {e}"
+            ))
+        })?;
         let tracing = crate::trace::Tracing::new(
             n,
             cmdline
@@ -304,7 +311,9 @@ impl Kernel {
                 .map(|b| (b as usize / 1024).max(1))
                 .unwrap_or(crate::trace::DEFAULT_BUFFER_KB),
         );
+        static NEXT_INSTANCE: AtomicU64 = AtomicU64::new(1);
         Ok(Kernel {
+            instance_id: NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed),
             preempt_full: cmdline.get("preempt") == Some("full"),
             nohz: cmdline.get("nohz") != Some("off"),
             cmdline,

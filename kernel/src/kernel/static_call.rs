@@ -16,8 +16,7 @@
 //! it going down, so a reader of `StaticCall::enabled()` never sees the key
 //! on while some site is still a NOP.
 //!
-//! On hosts other than x86-64 a site is a relaxed load of the count and a
-//! call.
+//! On hosts other than x86-64 a site is a load of the count and a call.
 
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -4,7 +4,8 @@
 //! see `.cargo/config.toml`).
 //!
 //! Each frame starts with the caller's saved `rbp` followed by the return
-//! address. The walk starts at this function's own frame and follows the
+//! address. The walk starts at a given live frame (`stack_trace_save`
+//! passes its own; `stack_trace_save_from` takes the caller's) and follows the
 //! chain while it stays on this thread's stack: every frame pointer must be
 //! 8-byte aligned, above the current stack pointer, strictly above the
 //! previous one, and below the stack's top (from `pthread_getattr_np`,

@@ -38,7 +38,9 @@ use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 
 /// `PAGE_OWNER_STACK_DEPTH`.
 pub const PAGE_OWNER_STACK_DEPTH: usize = 16;
-/// Frames the capture machinery itself adds on top (trace, save_stack, …).
+/// Frames the capture machinery itself adds on top of the recorded chain
+/// when `save_stack` unwinds a second time (`backtrace::trace`'s own,
+/// `save_stack`, `set_page_owner`, …).
 const CAPTURE_SKIP_MAX: usize = 6;
 
 const PAGE_EXT_OWNER: u8 = 1;
@@ -176,7 +178,7 @@ pub struct PageOwner {
 /// the second unwind's own (different) top frames do not matter.
 #[inline(never)]
 fn save_stack(depot: &StackDepot, fp: usize) -> DepotStackHandle {
-    const DEPTH: usize = PAGE_OWNER_STACK_DEPTH + CAPTURE_SKIP_MAX;
+    const DEPTH: usize = PAGE_OWNER_STACK_DEPTH;
     thread_local! {
         /// The last chain this thread saved: (depot, length, chain, handle).
         /// A loop allocating from one place repeats its chain, and then
@@ -199,10 +201,10 @@ fn save_stack(depot: &StackDepot, fp: usize) -> DepotStackHandle {
     let (handle, new) = depot.save_new(&ips[..n]);
     LAST.with(|l| *l.borrow_mut() = (key, n, ips, handle));
     if new {
-        let mut starts = Vec::with_capacity(n + 2);
+        let mut starts = Vec::with_capacity(n + CAPTURE_SKIP_MAX);
         backtrace::trace(|f| {
             starts.push((f.ip() as usize, f.symbol_address() as usize));
-            starts.len() < n + 2
+            starts.len() < n + CAPTURE_SKIP_MAX
         });
         depot.record_starts(&starts);
     }
@@ -224,7 +226,10 @@ impl PageOwner {
         }
     }
 
-    /// `__set_page_owner()`.
+    /// `__set_page_owner()`. Out of line so that the chain it records
+    /// starts where the allocator called it, however the allocator itself
+    /// was inlined.
+    #[inline(never)]
     pub(crate) fn set_page_owner(&self, _mm: &Mm, pfn: Pfn, order: u32, gfp: Gfp) {
         let handle = save_stack(&self.depot, crate::lib::stacktrace::frame_address());
         let (pid, tgid, comm) = super::glue::current_comm16();

@@ -7,14 +7,21 @@
 //! `__static_call_sites` section: where the NOP is, the function it calls
 //! when on, and its key — three offsets relative to the entry's own fields,
 //! as Linux lays out its relative tables. While the key is off the site
-//! costs that NOP and nothing else: no load, no test, no branch for the
-//! compiler to lay out. Turning the key on rewrites each NOP into
-//! `call func` (`arch_static_call_transform`, through `text_poke_batch`).
-//! A site calls its function through a thunk (`static_call_thunk!`) that
-//! saves and restores every caller-saved register, so to the compiler a
-//! site clobbers no register: only memory (it is a compiler barrier, like
-//! Linux's `barrier()` in `rcu_read_lock()`), and it keeps the stack
-//! aligned for a call with no red zone below it.
+//! executes that NOP (plus, half the time, a 1-byte NOP from `.balign 2`):
+//! no load, no test, no branch for the compiler to lay out. Turning the key
+//! on rewrites each NOP into `call func` (`arch_static_call_transform`,
+//! through `text_poke_batch`). A site calls its function through a thunk
+//! (`static_call_thunk!`) that saves and restores every caller-saved
+//! register, so to the compiler a site clobbers no register; it does
+//! clobber memory (a compiler barrier, like Linux's `barrier()` in
+//! `rcu_read_lock()`), and it keeps the stack aligned for a call with no
+//! red zone below it.
+//!
+//! The thunk saves the SSE state (`xmm0`–`xmm15`), which is all the state
+//! a baseline x86-64 build keeps in registers; a build with AVX enabled
+//! (e.g. `-C target-cpu=native`) could keep values in the upper halves of
+//! `ymm` registers across a site, which the called code may clobber, so
+//! such builds are refused below.
 //!
 //! Invariants: every site is 2-byte aligned (so its first two bytes can be
 //! stored atomically by `text_poke`) and is always either the NOP or a call
@@ -26,6 +33,13 @@
 
 use super::text_poke::{text_poke_batch, Poke};
 use std::io;
+
+#[cfg(target_feature = "avx")]
+compile_error!(
+    "static_call_thunk! preserves xmm0-15 only, and this build enables AVX \
+     (ymm state the thunk would not save): build usk for baseline x86-64, \
+     without -C target-cpu=native or x86-64-v3/v4"
+);
 
 /// A 5-byte NOP, `nopl 0x0(%rax,%rax,1)`: the site while its key is off.
 pub const STATIC_CALL_NOP: [u8; CALL_INSN_SIZE] = [0x0f, 0x1f, 0x44, 0x00, 0x00];
@@ -65,9 +79,8 @@ macro_rules! arch_static_call_cond {
 /// saves every caller-saved register (the nine general-purpose ones and
 /// `xmm0`–`xmm15`), calls `$func` (an `extern "C" fn()` that must not
 /// unwind) with the stack aligned, and restores them — Linux's
-/// `preempt_schedule_thunk` pattern, so that a site clobbers nothing and
-/// the compiler lays out the code around it as if it were not there. It
-/// keeps a frame-pointer frame (and its CFI) for stack walkers.
+/// `preempt_schedule_thunk` pattern, so that a site clobbers no register.
+/// It keeps a frame-pointer frame (and its CFI) for stack walkers.
 #[macro_export]
 macro_rules! static_call_thunk {
     ($func:ident) => {

@@ -17,10 +17,12 @@
 //! Each two-byte store is atomic because sites are 2-byte aligned.
 //! `sync_core` is `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE)`:
 //! an IPI that makes every thread of the process execute a serialising
-//! instruction, as Linux's `text_poke_sync()`. Where the host kernel lacks
-//! it, x86's coherent instruction caches still make the stores visible; only
-//! the serialisation of instructions already fetched is lost. The text
-//! pages are writable only for the duration of a batch.
+//! instruction, as Linux's `text_poke_sync()`. Step 2 is safe only because
+//! of it (a CPU that fetched the old first bytes before step 1 could
+//! otherwise decode them with the new tail), so a host without it (Linux
+//! before 4.16, or a seccomp filter) cannot patch: the batch fails and
+//! nothing is changed. The text pages are writable only for the duration
+//! of a batch.
 
 use std::collections::BTreeSet;
 use std::io;
@@ -63,20 +65,20 @@ fn membarrier_sync_core() -> bool {
 
 /// `text_poke_sync()`: every thread of the process has executed a
 /// serialising instruction (and seen every store before this) on return.
+/// Only called once [`membarrier_sync_core`] said yes.
 fn sync_core() {
     std::sync::atomic::fence(Ordering::SeqCst);
-    if membarrier_sync_core() {
-        // SAFETY: as in membarrier_sync_core(). It cannot fail once
-        // registered; if it did, the fence above still orders the stores.
-        unsafe {
-            libc::syscall(
-                libc::SYS_membarrier,
-                MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE,
-                0,
-                0,
-            )
-        };
-    }
+    // SAFETY: as in membarrier_sync_core(). Once registered the command
+    // cannot fail (it returns an error only for bad flags or no
+    // registration).
+    unsafe {
+        libc::syscall(
+            libc::SYS_membarrier,
+            MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE,
+            0,
+            0,
+        )
+    };
 }
 
 fn page_size() -> usize {
@@ -116,12 +118,24 @@ fn current(addr: usize) -> [u8; 5] {
 
 /// Rewrite every site of `pokes` whose bytes differ from its `new`, while
 /// other threads may be executing them. Callers serialise batches (the
-/// static-call mutex). Fails, changing nothing, if the text cannot be made
-/// writable (a host that forbids writable code).
+/// static-call mutex). Fails, changing nothing, if a site is not 2-byte
+/// aligned, if the host cannot serialise other CPUs (no membarrier
+/// SYNC_CORE) or if it refuses to make the text writable.
 pub fn text_poke_batch(pokes: &[Poke]) -> io::Result<()> {
     let todo: Vec<&Poke> = pokes.iter().filter(|p| current(p.addr) != p.new).collect();
     if todo.is_empty() {
         return Ok(());
+    }
+    if let Some(p) = todo.iter().find(|p| p.addr % 2 != 0) {
+        return Err(io::Error::other(format!(
+            "static call site {:#x} is not 2-byte aligned",
+            p.addr
+        )));
+    }
+    if !membarrier_sync_core() {
+        return Err(io::Error::other(
+            "membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE) is unavailable",
+        ));
     }
     let ps = page_size();
     let pages: BTreeSet<usize> = todo
@@ -134,13 +148,7 @@ pub fn text_poke_batch(pokes: &[Poke]) -> io::Result<()> {
         return Err(e);
     }
     for p in &todo {
-        assert_eq!(
-            p.addr % 2,
-            0,
-            "static call site {:#x} not 2-byte aligned",
-            p.addr
-        );
-        // SAFETY: aligned (checked), in a page made writable above.
+        // SAFETY: aligned (checked above), in a page made writable above.
         unsafe { poke2(p.addr, JMP8_SELF) };
     }
     sync_core();
@@ -156,5 +164,10 @@ pub fn text_poke_batch(pokes: &[Poke]) -> io::Result<()> {
         unsafe { poke2(p.addr, [p.new[0], p.new[1]]) };
     }
     sync_core();
-    protect(&pages, rx)
+    // The sites are patched whatever happens now: a host that will not
+    // take the write permission back leaves the pages writable, no worse.
+    if let Err(e) = protect(&pages, rx) {
+        crate::pr_warn!("text_poke: kernel text left writable: {e}");
+    }
+    Ok(())
 }

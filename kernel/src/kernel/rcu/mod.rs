@@ -2,9 +2,9 @@
 //!
 //! * **Readers.** In the default, non-preemptible flavour `rcu_read_lock()`
 //!   and `rcu_read_unlock()` generate no code but a 5-byte NOP (a static
-//!   call that `rcu=preempt` patches into a call) and, in debug builds, a
-//!   per-task nesting count used to catch a read-side critical section that
-//!   sleeps. A task holding its CPU slot cannot be switched out inside one,
+//!   call that `rcu=preempt` patches into a call); debug builds instead
+//!   always call the out-of-line code, which keeps a per-task nesting count
+//!   used to catch a read-side critical section that sleeps. A task holding its CPU slot cannot be switched out inside one,
 //!   so a context switch, the idle loop and user mode are quiescent states.
 //!   Booting with `rcu=preempt` (or `preempt=full`) selects the preemptible
 //!   flavour: readers count their nesting in the task, and a reader switched

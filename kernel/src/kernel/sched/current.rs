@@ -75,17 +75,25 @@ pub(crate) fn kernel_ptr() -> *const Kernel {
 
 /// The kernel an object was created in (none if created on a plain host
 /// thread), for objects whose teardown must run in that kernel and is
-/// skipped elsewhere — e.g. when the kernel itself is already gone.
+/// skipped elsewhere — e.g. when the kernel itself is already gone. Kept
+/// as the kernel's instance id, not its address, which a kernel booted
+/// later may reuse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct OwnerKernel(usize);
+pub(crate) struct OwnerKernel(u64);
 
 impl OwnerKernel {
     /// The calling thread's kernel.
     pub(crate) fn current() -> Self {
-        OwnerKernel(kernel_ptr() as usize)
+        let k = kernel_ptr();
+        // SAFETY: non-null is the live kernel of this task thread.
+        OwnerKernel(if k.is_null() {
+            0
+        } else {
+            unsafe { &*k }.instance_id
+        })
     }
 
-    /// Whether the calling thread runs in this (existing) kernel.
+    /// Whether the calling thread runs in this kernel.
     pub(crate) fn is_current(self) -> bool {
         self.0 != 0 && self == Self::current()
     }
