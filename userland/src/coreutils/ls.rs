@@ -3,7 +3,7 @@
 //! on a terminal, `-l` long format with `total`, directories of several
 //! operands under `dir:` headers.
 
-use super::{bad_option, prog};
+use super::{bad_option, prog, user_name};
 use ulib::uapi::fcntl::*;
 use ulib::uapi::stat::Stat;
 use ulib::{ueprintln, uprintln};
@@ -59,14 +59,6 @@ pub fn date_string(secs: i64) -> String {
         rem / 3600,
         rem % 3600 / 60
     )
-}
-
-fn user_name(uid: u32) -> String {
-    if uid == 0 {
-        "root".into()
-    } else {
-        uid.to_string()
-    }
 }
 
 fn suffix(st: &Stat) -> &'static str {

@@ -69,3 +69,13 @@ pub fn bad_option(prog: &str, opt: &str, code: i32) -> i32 {
     ulib::ueprintln!("Try '{prog} --help' for more information.");
     code
 }
+
+/// A user (or group) column as usk has no /etc/passwd: `root` for 0, else
+/// the number (`ls -l`, `ps -u`).
+pub fn user_name(uid: u32) -> String {
+    if uid == 0 {
+        "root".into()
+    } else {
+        uid.to_string()
+    }
+}

@@ -3,7 +3,7 @@
 //! Without options: the processes on our terminal (all of them when we
 //! have none).
 
-use super::{bad_option, prog};
+use super::{bad_option, prog, user_name};
 use ulib::{ueprintln, uprintln};
 
 /// The fields of `/proc/<pid>/stat` that ps shows, and the uid.
@@ -59,15 +59,6 @@ pub fn parse_status_uid(s: &str) -> Option<u32> {
         .next()?
         .parse()
         .ok()
-}
-
-/// The USER/UID column: `root` for 0, else the number.
-fn user_name(uid: u32) -> String {
-    if uid == 0 {
-        "root".into()
-    } else {
-        uid.to_string()
-    }
 }
 
 /// procps' tty name of a `tty_nr`.
