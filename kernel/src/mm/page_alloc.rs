@@ -95,6 +95,17 @@ const FALLBACKS: [[MigrateType; 2]; MIGRATE_PCPTYPES] = [
 /// What a successful allocation hands back: the head pfn.
 pub type PageRef = Pfn;
 
+/// `struct alloc_context`: what every attempt of one allocation shares,
+/// worked out once by `prepare_alloc_pages()`.
+struct AllocContext {
+    /// The preferred node, whose zonelist is walked.
+    nid: usize,
+    /// `highest_zoneidx`: the highest zone the gfp mask allows.
+    highest_zoneidx: usize,
+    /// `migratetype`: the free lists the allocation takes from first.
+    migratetype: MigrateType,
+}
+
 impl Mm {
     #[inline]
     pub fn page_zone(&self, pfn: Pfn) -> &Zone {
@@ -673,6 +684,22 @@ impl Mm {
             .map(move |&(n, z)| &self.nodes[n].zones[z])
     }
 
+    /// `prepare_alloc_pages()`: the part of an allocation's context that
+    /// every attempt (fast path, slow-path retries, compaction) shares.
+    #[inline(always)]
+    fn prepare_alloc_pages(&self, gfp: Gfp, preferred_nid: usize) -> AllocContext {
+        let nr_nodes = self.nodes.len();
+        AllocContext {
+            nid: if preferred_nid < nr_nodes {
+                preferred_nid
+            } else {
+                preferred_nid % nr_nodes
+            },
+            highest_zoneidx: Self::gfp_zone(gfp),
+            migratetype: self.alloc_migratetype(gfp),
+        }
+    }
+
     /// `get_page_from_freelist()`: walk the zonelist from the preferred
     /// zone, taking a block from the first zone whose watermark allows it;
     /// with `ALLOC_NOFRAGMENT` the walk stops at the first remote zone and
@@ -689,10 +716,9 @@ impl Mm {
         gfp: Gfp,
         order: u32,
         mut alloc_flags: u32,
-        nid: usize,
-        highest: usize,
+        ac: &AllocContext,
     ) -> Option<Pfn> {
-        let mt = self.alloc_migratetype(gfp);
+        let (nid, highest) = (ac.nid, ac.highest_zoneidx);
         // alloc_flags_nofragment(): only worth it when a lower zone exists
         if self.policy == GroupingPolicy::Pageblock
             && highest == ZoneType::Normal as usize
@@ -705,13 +731,13 @@ impl Mm {
         // remote first zone is left to zonelist_walk
         if let Some(z) = self.zonelist(nid, highest).next().filter(|z| z.node == nid) {
             if self.zone_allows_alloc(z, order, highest, alloc_flags) {
-                if let Some(pfn) = self.try_this_zone(z, gfp, order, mt, alloc_flags, nid) {
+                if let Some(pfn) = self.try_this_zone(z, gfp, order, alloc_flags, ac) {
                     return Some(pfn);
                 }
                 tried_first = true;
             }
         }
-        self.zonelist_walk(gfp, order, alloc_flags, nid, highest, mt, tried_first)
+        self.zonelist_walk(gfp, order, alloc_flags, ac, tried_first)
     }
 
     /// [`Self::get_page_from_freelist`] out of line, for the slow path's
@@ -723,27 +749,24 @@ impl Mm {
         gfp: Gfp,
         order: u32,
         alloc_flags: u32,
-        nid: usize,
-        highest: usize,
+        ac: &AllocContext,
     ) -> Option<Pfn> {
-        self.get_page_from_freelist(gfp, order, alloc_flags, nid, highest)
+        self.get_page_from_freelist(gfp, order, alloc_flags, ac)
     }
 
     /// The rest of `get_page_from_freelist()`'s walk: the zonelist from its
     /// second zone if the first was tried, else from its first; then, if
     /// `ALLOC_NOFRAGMENT` found nothing, the whole zonelist without it.
-    #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     fn zonelist_walk(
         &self,
         gfp: Gfp,
         order: u32,
         mut alloc_flags: u32,
-        nid: usize,
-        highest: usize,
-        mt: MigrateType,
+        ac: &AllocContext,
         tried_first: bool,
     ) -> Option<Pfn> {
+        let (nid, highest) = (ac.nid, ac.highest_zoneidx);
         let mut skip = tried_first as usize;
         loop {
             let no_fallback = alloc_flags & ALLOC_NOFRAGMENT != 0;
@@ -755,7 +778,7 @@ impl Mm {
                 if !self.zone_allows_alloc(z, order, highest, alloc_flags) {
                     continue;
                 }
-                if let Some(pfn) = self.try_this_zone(z, gfp, order, mt, alloc_flags, nid) {
+                if let Some(pfn) = self.try_this_zone(z, gfp, order, alloc_flags, ac) {
                     return Some(pfn);
                 }
             }
@@ -787,12 +810,11 @@ impl Mm {
         z: &Zone,
         gfp: Gfp,
         order: u32,
-        mt: MigrateType,
         alloc_flags: u32,
-        nid: usize,
+        ac: &AllocContext,
     ) -> Option<Pfn> {
-        let (pfn, ev) = self.rmqueue(z, order, mt, alloc_flags)?;
-        self.prep_new_page(pfn, order, gfp, nid, z, ev);
+        let (pfn, ev) = self.rmqueue(z, order, ac.migratetype, alloc_flags)?;
+        self.prep_new_page(pfn, order, gfp, ac.nid, z, ev);
         if order > 0 && alloc_flags & ALLOC_HARDER != 0 && self.policy == GroupingPolicy::Pageblock
         {
             self.reserve_highatomic_pageblock(pfn, z);
@@ -901,22 +923,17 @@ impl Mm {
         {
             crate::kernel::panic::might_sleep();
         }
-        let nr_nodes = self.nodes.len();
-        let nid = if preferred_nid < nr_nodes {
-            preferred_nid
-        } else {
-            preferred_nid % nr_nodes
-        };
-        let highest = Self::gfp_zone(gfp);
-        let page = match self.get_page_from_freelist(gfp, order, ALLOC_WMARK_LOW, nid, highest) {
+        let ac = self.prepare_alloc_pages(gfp, preferred_nid);
+        let page = match self.get_page_from_freelist(gfp, order, ALLOC_WMARK_LOW, &ac) {
             Some(p) => Some(p),
-            None => self.__alloc_pages_slowpath(gfp, order, nid, highest),
+            None => self.__alloc_pages_slowpath(gfp, order, &ac),
         };
+        let mt = ac.migratetype;
         trace(&ev::MM_PAGE_ALLOC, move |w| {
             w.u64(8, page.map_or(u64::MAX, |p| p as u64))
                 .u32(16, order)
                 .u64(24, gfp.0 as u64)
-                .i32(32, self.alloc_migratetype(gfp) as i32);
+                .i32(32, mt as i32);
         });
         page
     }
@@ -939,24 +956,18 @@ impl Mm {
 
     /// `__alloc_pages_slowpath()`.
     #[inline(never)]
-    fn __alloc_pages_slowpath(
-        &self,
-        gfp: Gfp,
-        order: u32,
-        nid: usize,
-        highest: usize,
-    ) -> Option<Pfn> {
+    fn __alloc_pages_slowpath(&self, gfp: Gfp, order: u32, ac: &AllocContext) -> Option<Pfn> {
         let alloc_flags = Self::gfp_to_alloc_flags(gfp);
         if gfp.intersects(__GFP_KSWAPD_RECLAIM) {
-            self.wakeup_kswapd(nid, order);
+            self.wakeup_kswapd(ac.nid, order);
         }
-        if let Some(p) = self.get_page_from_freelist_slow(gfp, order, alloc_flags, nid, highest) {
+        if let Some(p) = self.get_page_from_freelist_slow(gfp, order, alloc_flags, ac) {
             return Some(p);
         }
         let can_direct_reclaim = gfp.intersects(__GFP_DIRECT_RECLAIM);
         // pages parked on per-CPU lists cannot merge: give them back
         self.drain_all_pages();
-        if let Some(p) = self.get_page_from_freelist_slow(gfp, order, alloc_flags, nid, highest) {
+        if let Some(p) = self.get_page_from_freelist_slow(gfp, order, alloc_flags, ac) {
             return Some(p);
         }
         if can_direct_reclaim {
@@ -969,18 +980,15 @@ impl Mm {
             for _ in 0..retries {
                 // direct reclaim: there is no LRU yet; shrink slab caches
                 self.events
-                    .count(VmEvent::ALLOCSTALL_DMA as usize + highest, 1);
+                    .count(VmEvent::ALLOCSTALL_DMA as usize + ac.highest_zoneidx, 1);
                 if self.shrink_slab(1 << order.max(5)) > 0 {
                     self.drain_all_pages();
-                    if let Some(p) =
-                        self.get_page_from_freelist_slow(gfp, order, alloc_flags, nid, highest)
-                    {
+                    if let Some(p) = self.get_page_from_freelist_slow(gfp, order, alloc_flags, ac) {
                         return Some(p);
                     }
                 }
                 if order > 0 {
-                    if let Some(p) =
-                        self.__alloc_pages_direct_compact(gfp, order, alloc_flags, nid, highest)
+                    if let Some(p) = self.__alloc_pages_direct_compact(gfp, order, alloc_flags, ac)
                     {
                         return Some(p);
                     }
@@ -992,10 +1000,9 @@ impl Mm {
         }
         // last resort before failing: hand the high-atomic reserve back
         if self.policy == GroupingPolicy::Pageblock
-            && self.unreserve_highatomic_pageblock(self.alloc_migratetype(gfp), true)
+            && self.unreserve_highatomic_pageblock(ac.migratetype, true)
         {
-            if let Some(p) = self.get_page_from_freelist_slow(gfp, order, alloc_flags, nid, highest)
-            {
+            if let Some(p) = self.get_page_from_freelist_slow(gfp, order, alloc_flags, ac) {
                 return Some(p);
             }
         }
@@ -1011,21 +1018,18 @@ impl Mm {
         gfp: Gfp,
         order: u32,
         alloc_flags: u32,
-        nid: usize,
-        highest: usize,
+        ac: &AllocContext,
     ) -> Option<Pfn> {
         if !self.compaction_enabled() {
             return None;
         }
         self.events.count_ev(VmEvent::COMPACTSTALL, 1);
-        let zones: Vec<&Zone> = self.zonelist(nid, highest).collect();
+        let zones: Vec<&Zone> = self.zonelist(ac.nid, ac.highest_zoneidx).collect();
         for z in zones {
-            let r = self.compact_zone_order(z, order, gfp, highest);
+            let r = self.compact_zone_order(z, order, gfp, ac.highest_zoneidx);
             if r == super::compaction::CompactResult::Success {
                 self.drain_all_pages();
-                if let Some(p) =
-                    self.get_page_from_freelist_slow(gfp, order, alloc_flags, nid, highest)
-                {
+                if let Some(p) = self.get_page_from_freelist_slow(gfp, order, alloc_flags, ac) {
                     self.events.count_ev(VmEvent::COMPACTSUCCESS, 1);
                     return Some(p);
                 }
