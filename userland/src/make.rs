@@ -437,10 +437,12 @@ struct Node {
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum State {
     Pending,
-    /// Running recipe line `line` in child `pid` (0 with `-n`).
+    /// Running recipe line `line` in child `pid` (0 with `-n`); `ignore`:
+    /// the expanded line had the `-` prefix, so a failure is ignored.
     Running {
         line: usize,
         pid: i32,
+        ignore: bool,
     },
     Done {
         remade: bool,
@@ -554,11 +556,9 @@ impl<'a> Build<'a> {
         let n = &self.nodes[i];
         let own = if n.phony { None } else { mtime(&n.name) };
         let mut newer = Vec::new();
-        let mut remade_dep = false;
         for &d in &n.deps {
             let dn = &self.nodes[d];
             let remade = matches!(dn.state, State::Done { remade: true });
-            remade_dep |= remade;
             let is_newer = match (own, mtime(&dn.name)) {
                 (Some(t), Some(dt)) => dt > t,
                 _ => true,
@@ -567,10 +567,8 @@ impl<'a> Build<'a> {
                 newer.push(dn.name.clone());
             }
         }
-        (
-            n.phony || own.is_none() || remade_dep || !newer.is_empty(),
-            newer,
-        )
+        // a remade prerequisite is always in `newer`
+        (n.phony || own.is_none() || !newer.is_empty(), newer)
     }
 
     /// Start recipe line `line` of node `i` (or, with `-n`, print it).
@@ -584,11 +582,12 @@ impl<'a> Build<'a> {
             stem: &n.stem,
         };
         let text = self.mf.expand(raw, Some(&auto), 0)?;
-        let (mut silent, mut cmd) = (self.opts.silent, text.as_str());
+        let (mut silent, mut ignore, mut cmd) = (self.opts.silent, false, text.as_str());
         loop {
             match cmd.as_bytes().first() {
                 Some(b'@') => silent = true,
-                Some(b'-') | Some(b'+') | Some(b' ') | Some(b'\t') => {}
+                Some(b'-') => ignore = true,
+                Some(b'+') | Some(b' ') | Some(b'\t') => {}
                 _ => break,
             }
             cmd = &cmd[1..];
@@ -598,7 +597,11 @@ impl<'a> Build<'a> {
         }
         self.commands += 1;
         if self.opts.dry_run || cmd.trim().is_empty() {
-            self.nodes[i].state = State::Running { line, pid: 0 };
+            self.nodes[i].state = State::Running {
+                line,
+                pid: 0,
+                ignore,
+            };
             return self.line_done(i, 0);
         }
         ulib::io::flush_all();
@@ -611,20 +614,16 @@ impl<'a> Build<'a> {
         })
         .map_err(|e| format!("make: fork: {}", e.message()))?;
         self.running += 1;
-        self.nodes[i].state = State::Running { line, pid };
+        self.nodes[i].state = State::Running { line, pid, ignore };
         Ok(())
     }
 
     /// Recipe line of `i` ended with wait status `status`.
     fn line_done(&mut self, i: usize, status: i32) -> Result<(), String> {
-        let State::Running { line, .. } = self.nodes[i].state else {
+        let State::Running { line, ignore, .. } = self.nodes[i].state else {
             return Ok(());
         };
-        let (raw, lineno) = &self.nodes[i].recipe[line];
-        let ignore = raw
-            .trim_start()
-            .trim_start_matches(['@', '+'])
-            .starts_with('-');
+        let (_, lineno) = &self.nodes[i].recipe[line];
         if status != 0 {
             let why = if wifexited(status) {
                 format!("Error {}", wexitstatus(status))

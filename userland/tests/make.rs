@@ -69,3 +69,28 @@ cc; echo \"status $?\"\n");
          status 1\n"
     );
 }
+
+/// The `-` prefix ignores a failing line wherever it sits among the other
+/// prefixes, and also when a variable expands to it (GNU make reads the
+/// prefixes after expansion).
+#[test]
+fn a_dash_prefix_ignores_the_failure() {
+    let r = usk("echo 'IGN = -' > /tmp/ign.mk\n\
+echo 'all:' >> /tmp/ign.mk\n\
+echo '\t-false' >> /tmp/ign.mk\n\
+echo '\t@ -false' >> /tmp/ign.mk\n\
+echo '\t$(IGN)false' >> /tmp/ign.mk\n\
+echo '\t@echo done' >> /tmp/ign.mk\n\
+make -f /tmp/ign.mk; echo \"status $?\"\n");
+    assert_eq!(r.status, 0, "{}\n{}", r.output, r.dmesg);
+    assert_eq!(
+        r.output,
+        "false\n\
+         make: [/tmp/ign.mk:3: all] Error 1 (ignored)\n\
+         make: [/tmp/ign.mk:4: all] Error 1 (ignored)\n\
+         false\n\
+         make: [/tmp/ign.mk:5: all] Error 1 (ignored)\n\
+         done\n\
+         status 0\n"
+    );
+}
