@@ -428,6 +428,10 @@ struct Node {
     recipe: Vec<(String, usize)>,
     stem: String,
     phony: bool,
+    /// The file's modification time when the graph was built (`None`: no
+    /// such file). Stat'ed once: a prerequisite remade since counts as
+    /// newer whatever its time, and nothing else changes during a build.
+    mtime: Option<(i64, i64)>,
     /// The prerequisites newer than the target (`$?`), found once when
     /// the target's prerequisites are done.
     newer: Vec<String>,
@@ -513,7 +517,8 @@ impl<'a> Build<'a> {
             }
         }
         let phony = self.mf.phony.contains(name);
-        if explicit.is_none() && recipe.is_empty() && !phony && mtime(name).is_none() {
+        let file_mtime = mtime(name);
+        if explicit.is_none() && recipe.is_empty() && !phony && file_mtime.is_none() {
             return Err(match parent {
                 Some(p) => {
                     format!("make: *** No rule to make target '{name}', needed by '{p}'.  Stop.")
@@ -530,6 +535,7 @@ impl<'a> Build<'a> {
             recipe,
             stem,
             phony,
+            mtime: file_mtime,
             newer: Vec::new(),
             state: State::Pending,
         });
@@ -554,12 +560,12 @@ impl<'a> Build<'a> {
     /// and the prerequisites newer than it (`$?`).
     fn out_of_date(&self, i: usize) -> (bool, Vec<String>) {
         let n = &self.nodes[i];
-        let own = if n.phony { None } else { mtime(&n.name) };
+        let own = if n.phony { None } else { n.mtime };
         let mut newer = Vec::new();
         for &d in &n.deps {
             let dn = &self.nodes[d];
             let remade = matches!(dn.state, State::Done { remade: true });
-            let is_newer = match (own, mtime(&dn.name)) {
+            let is_newer = match (own, dn.mtime) {
                 (Some(t), Some(dt)) => dt > t,
                 _ => true,
             };
