@@ -6,7 +6,7 @@
 use super::{bad_option, prog, user_name};
 use ulib::{ueprintln, uprintln};
 
-/// The fields of `/proc/<pid>/stat` that ps shows, and the uid.
+/// The fields of `/proc/<pid>/stat` that ps shows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProcStat {
     pub pid: i32,
@@ -18,8 +18,6 @@ pub struct ProcStat {
     pub stime: u64,
     pub vsize: u64,
     pub rss: u64,
-    /// The real uid, from `/proc/<pid>/status` (0 until read).
-    pub uid: u32,
 }
 
 /// Parse a `/proc/<pid>/stat` line (the comm may contain spaces and
@@ -46,7 +44,6 @@ pub fn parse_stat(s: &str) -> Option<ProcStat> {
         stime: n(15),
         vsize: n(23),
         rss: n(24),
-        uid: 0,
     })
 }
 
@@ -93,6 +90,15 @@ fn cmdline(p: &ProcStat) -> String {
     }
 }
 
+/// The real uid of process `pid`, from its `status` (stat has none); read
+/// only for the formats that show it, and only for the processes shown.
+fn proc_uid(pid: i32) -> u32 {
+    ulib::read_file(&format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|b| parse_status_uid(&String::from_utf8_lossy(&b)))
+        .unwrap_or(0)
+}
+
 fn all_procs() -> Vec<ProcStat> {
     let mut v: Vec<ProcStat> = ulib::read_dir("/proc")
         .unwrap_or_default()
@@ -100,13 +106,7 @@ fn all_procs() -> Vec<ProcStat> {
         .filter(|d| d.d_name.chars().all(|c| c.is_ascii_digit()))
         .filter_map(|d| {
             let stat = ulib::read_file(&format!("/proc/{}/stat", d.d_name)).ok()?;
-            let mut p = parse_stat(&String::from_utf8_lossy(&stat))?;
-            let status = ulib::read_file(&format!("/proc/{}/status", d.d_name));
-            p.uid = status
-                .ok()
-                .and_then(|b| parse_status_uid(&String::from_utf8_lossy(&b)))
-                .unwrap_or(0);
-            Some(p)
+            parse_stat(&String::from_utf8_lossy(&stat))
         })
         .collect();
     v.sort_by_key(|p| p.pid);
@@ -158,7 +158,7 @@ pub fn main(args: &[String]) -> i32 {
             let secs = (q.utime + q.stime) / 100;
             uprintln!(
                 "{:<8} {:>7}  0.0 {:>4.1} {:>6} {:>5} {:<8} {:<4} 00:00 {:>3}:{:02} {}",
-                user_name(q.uid),
+                user_name(proc_uid(q.pid)),
                 q.pid,
                 rss_kb as f64 * 100.0 / total_kb as f64,
                 q.vsize / 1024,
@@ -175,7 +175,7 @@ pub fn main(args: &[String]) -> i32 {
         for q in shown {
             uprintln!(
                 "{:<8} {:>7} {:>7}  0 00:00 {:<8} {} {}",
-                user_name(q.uid),
+                user_name(proc_uid(q.pid)),
                 q.pid,
                 q.ppid,
                 tty_name(q.tty_nr),
