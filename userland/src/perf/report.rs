@@ -274,15 +274,19 @@ fn parse_format(f: &str) -> Vec<FieldDesc> {
 /// The fields of a sample as perf prints them: `name=value` pairs, or for
 /// the `syscalls:` events their print formats (`dfd: 0x%08lx, ...` and
 /// `0x%lx` of `ret`), which is what libtraceevent renders.
+/// A numeric field's value (little-endian, at most 8 bytes; 0 if the
+/// record is too short for it).
+fn field_u64(f: &FieldDesc, raw: &[u8]) -> u64 {
+    let mut x = [0u8; 8];
+    if let Some(b) = raw.get(f.offset..f.offset + f.size.min(8)) {
+        x[..b.len()].copy_from_slice(b);
+    }
+    u64::from_le_bytes(x)
+}
+
 fn fields_text(fs: &[FieldDesc], raw: &[u8]) -> String {
     if fs.first().is_some_and(|f| f.name == "__syscall_nr") {
-        let word = |f: &FieldDesc| {
-            let mut x = [0u8; 8];
-            if let Some(b) = raw.get(f.offset..f.offset + f.size.min(8)) {
-                x[..b.len()].copy_from_slice(b);
-            }
-            u64::from_le_bytes(x)
-        };
+        let word = |f: &FieldDesc| field_u64(f, raw);
         return match &fs[1..] {
             [ret] if ret.name == "ret" => format!("{:#x}", word(ret)),
             args => args
@@ -301,9 +305,7 @@ fn fields_text(fs: &[FieldDesc], raw: &[u8]) -> String {
             let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
             String::from_utf8_lossy(&b[..end]).into_owned()
         } else {
-            let mut x = [0u8; 8];
-            x[..b.len().min(8)].copy_from_slice(&b[..b.len().min(8)]);
-            let u = u64::from_le_bytes(x);
+            let u = field_u64(f, raw);
             let hex = f.name == "call_site" || f.name.ends_with("ptr") || f.name.ends_with("addr");
             match (hex, f.signed, f.size) {
                 (true, _, _) => format!("{u:#x}"),
