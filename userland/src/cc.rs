@@ -349,8 +349,8 @@ fn parse_object(path: &str, text: &str) -> Result<Unit, String> {
             Some(("undef", s)) => {
                 u.calls.insert(s.to_string());
             }
-            Some(("tokens", n)) => u.tokens = n.parse().unwrap_or(0),
-            Some(("source", _)) => {}
+            // informational header lines: the linker needs neither
+            Some(("source" | "tokens", _)) => {}
             _ => return Err(format!("{path}: file not recognized: file truncated")),
         }
     }
