@@ -631,9 +631,20 @@ fn misc() -> Result<(), i32> {
     check(wifsignaled(st) && wtermsig(st) == SIGSEGV, 156)?;
     // wait4's rusage carries the reaped child's CPU time (ru_utime at 0,
     // ru_stime at 16, timevals).
+    // CPU time is charged a tick at a time, so the child works until its
+    // own times(2) shows some (a fixed loop could finish between ticks).
     let pid = rt::fork(|| {
-        for _ in 0..20_000 {
-            rt::syscall(__NR_getpid, &[]);
+        let tms = rt::mmap(4096);
+        let mut b = [0u8; 16];
+        for _ in 0..1_000_000 {
+            for _ in 0..1000 {
+                rt::syscall(__NR_getpid, &[]);
+            }
+            rt::syscall(__NR_times, &[tms]);
+            rt::load(tms, &mut b);
+            if b.iter().any(|&x| x != 0) {
+                break;
+            }
         }
         0
     });
