@@ -95,27 +95,23 @@ pub fn perf_callchain(kernel: bool, user: bool, max: usize) -> Vec<u64> {
     // the return address of a call ending a function lies past it).
     let mut ips = [0usize; PERF_MAX_STACK_DEPTH + CAPTURE_WINDOW];
     let n = crate::lib::stacktrace::stack_trace_save(&mut ips);
-    let frames: Vec<(usize, usize)> = ips[..n]
-        .iter()
-        .map(|&ip| {
-            let start = crate::kernel::kallsyms::lookup(ip.wrapping_sub(1)).map_or(0, |k| k.addr);
-            (ip, start)
-        })
-        .collect();
+    // 0: outside the image (the end of the stack, or host code such as
+    // libc's thread start that kallsyms cannot name)
+    let start_of =
+        |ip: usize| crate::kernel::kallsyms::lookup(ip.wrapping_sub(1)).map_or(0, |k| k.addr);
     // The leading run of capture frames (unwinder, probe, emit path).
-    let skip = frames
+    let skip = ips[..n]
         .iter()
         .take(CAPTURE_WINDOW)
-        .take_while(|&&(ip, start)| is_machinery(ip, start))
+        .take_while(|&&ip| is_machinery(ip, start_of(ip)))
         .count();
     let max = max.min(PERF_MAX_STACK_DEPTH);
     let mut kips = Vec::new();
     let mut uips = Vec::new();
     let mut in_user = false;
-    for &(ip, start) in &frames[skip..] {
-        // the end of the stack, or host code outside the image (libc's
-        // thread start) that kallsyms cannot name
-        if ip == 0 || crate::kernel::kallsyms::lookup(ip).is_none() {
+    for &ip in &ips[skip..n] {
+        let start = start_of(ip);
+        if ip == 0 || start == 0 {
             break;
         }
         if in_user {
